@@ -1,0 +1,60 @@
+-- Derived, deduplicated tables, rebuilt from stage_* after every ingest.
+-- Dedup: latest version per (source, caseid): highest caseversion, then latest fda_dt, then
+-- highest primaryid. Cases named in any DELETE list are removed.
+
+CREATE OR REPLACE TABLE report AS
+WITH ranked AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY source, caseid
+        ORDER BY caseversion DESC NULLS LAST, fda_dt DESC NULLS LAST, primaryid DESC
+    ) AS rn
+    FROM stage_demo
+)
+SELECT source, caseid, primaryid, caseversion, quarter, i_f_code,
+       event_dt, event_dt_precision, init_fda_dt, fda_dt, rept_dt, rept_cod, mfr_sndr,
+       age_years, sex, wt_kg, occp_cod,
+       coalesce(occr_country, reporter_country) AS country,
+       coalesce(year(coalesce(init_fda_dt, fda_dt, rept_dt)), try_cast(left(quarter, 4) AS INTEGER))
+           AS report_year,
+       CASE WHEN age_years IS NULL THEN NULL
+            WHEN age_years < 2 THEN '0-1' WHEN age_years < 12 THEN '2-11'
+            WHEN age_years < 18 THEN '12-17' WHEN age_years < 45 THEN '18-44'
+            WHEN age_years < 65 THEN '45-64' WHEN age_years < 75 THEN '65-74' ELSE '75+' END
+           AS age_band,
+       died, narrative, other_meds, cur_ill, history, vax_date, onset_date
+FROM ranked
+WHERE rn = 1
+  AND NOT EXISTS (SELECT 1 FROM stage_deleted d WHERE d.source = ranked.source AND d.caseid = ranked.caseid);
+
+CREATE OR REPLACE TABLE report_drug AS
+SELECT r.source, r.caseid, s.drug_seq, s.role_cod,
+       s.drugname, s.prod_ai, m.ingredient, coalesce(m.mapped, false) AS mapped,
+       s.route, s.dechal, s.rechal
+FROM stage_drug s
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+LEFT JOIN drug_map m
+  ON m.drugname IS NOT DISTINCT FROM s.drugname AND m.prod_ai IS NOT DISTINCT FROM s.prod_ai;
+
+CREATE OR REPLACE TABLE report_event AS
+SELECT DISTINCT r.source, r.caseid, s.pt
+FROM stage_reac s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+WHERE s.pt IS NOT NULL AND s.pt <> '';
+
+CREATE OR REPLACE TABLE report_outcome AS
+SELECT DISTINCT r.source, r.caseid, s.outc_cod
+FROM stage_outc s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+WHERE s.outc_cod IS NOT NULL AND s.outc_cod <> '';
+
+CREATE OR REPLACE TABLE report_indication AS
+SELECT DISTINCT r.source, r.caseid, s.drug_seq, s.indi_pt
+FROM stage_indi s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+WHERE s.indi_pt IS NOT NULL AND s.indi_pt <> '';
+
+CREATE OR REPLACE TABLE report_therapy AS
+SELECT r.source, r.caseid, s.drug_seq, s.start_dt, s.start_dt_precision, s.end_dt, s.end_dt_precision,
+       s.dur, s.dur_cod
+FROM stage_ther s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;
+
+CREATE OR REPLACE TABLE report_rpsr AS
+SELECT DISTINCT r.source, r.caseid, s.rpsr_cod
+FROM stage_rpsr s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;

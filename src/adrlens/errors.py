@@ -1,0 +1,27 @@
+"""Exceptions of adrlens. Every message says what went wrong and what to do about it."""
+
+
+class AdrlensError(Exception):
+    """Base class: the CLI prints the message (no traceback) and exits with code 2."""
+
+    exit_code = 2
+
+
+class DataNotFoundError(AdrlensError):
+    """A data file or folder the command needs is not where we looked."""
+
+
+class IngestError(AdrlensError):
+    """A file could not be ingested at all (not merely some damaged rows)."""
+
+
+class StoreError(AdrlensError):
+    """The store file is missing, locked, or not an adrlens store."""
+
+
+class ResolutionError(AdrlensError):
+    """A drug or condition name could not be resolved; carries candidate suggestions."""
+
+    def __init__(self, message: str, candidates: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.candidates = candidates or []

@@ -33,7 +33,7 @@ SELECT r.source, r.caseid, s.drug_seq, s.role_cod,
 FROM stage_drug s
 JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
 LEFT JOIN drug_map m
-  ON m.drugname IS NOT DISTINCT FROM s.drugname AND m.prod_ai IS NOT DISTINCT FROM s.prod_ai;
+  ON m.source = s.source AND m.drugname IS NOT DISTINCT FROM s.drugname AND m.prod_ai IS NOT DISTINCT FROM s.prod_ai;
 
 CREATE OR REPLACE TABLE report_event AS
 SELECT DISTINCT r.source, r.caseid, s.pt

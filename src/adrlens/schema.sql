@@ -63,5 +63,5 @@ CREATE TABLE IF NOT EXISTS stage_deleted (source VARCHAR, file_id INTEGER, casei
 
 -- Drug-name normalisation: one row per distinct (drugname, prod_ai) per ingredient.
 CREATE TABLE IF NOT EXISTS drug_map (
-    drugname VARCHAR, prod_ai VARCHAR, ingredient VARCHAR, mapped BOOLEAN, method VARCHAR
+    source VARCHAR, drugname VARCHAR, prod_ai VARCHAR, ingredient VARCHAR, mapped BOOLEAN, method VARCHAR
 );

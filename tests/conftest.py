@@ -1,0 +1,25 @@
+"""Shared fixtures: the real shared data, and stores built from it once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adrlens import config
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return config.data_dir()
+
+
+@pytest.fixture(scope="session")
+def samples_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A store built from every shared FAERS sample (folders and zips)."""
+    from adrlens.ingest import ingest
+
+    path = tmp_path_factory.mktemp("samples") / "samples.duckdb"
+    summary = ingest([data_dir / "faers" / "samples"], path)
+    assert not summary.failed, [f.error for f in summary.failed]
+    return path

@@ -1,0 +1,58 @@
+"""An ingest killed mid-way leaves the previous store exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from adrlens.ingest import ingest
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_killed_ingest_leaves_store_unchanged(tmp_path: Path, data_dir: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    ingest([data_dir / "faers" / "samples" / "nico8270_25Q4_1000cases"], db)
+    before = _sha(db)
+    tmp = db.with_name(db.name + ".building.tmp")
+    killed_mid_build = False
+    for _attempt in range(5):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "adrlens.cli", "ingest", str(data_dir / "faers" / "samples"),
+             "--store", str(db), "--quiet"],
+            env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 60
+        # Wait until the build has started writing its copy, then kill -9 mid-ingest.
+        while time.time() < deadline and proc.poll() is None:
+            if tmp.exists() and tmp.stat().st_size > 0:
+                time.sleep(0.3)
+                break
+            time.sleep(0.005)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            killed_mid_build = True
+            break
+        # The ingest finished before we could kill it: start again from the one-quarter store.
+        db.unlink()
+        ingest([data_dir / "faers" / "samples" / "nico8270_25Q4_1000cases"], db)
+        before = _sha(db)
+    assert killed_mid_build, "could not catch the ingest mid-build"
+    assert _sha(db) == before
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM report").fetchall() == [(1000,)]
+    con.close()
+    # The next ingest removes the stale temporary and completes.
+    s = ingest([data_dir / "faers" / "samples"], db)
+    assert not tmp.exists()
+    assert s.cases["faers"] > 1000

@@ -16,6 +16,12 @@ SELECT source, caseid, primaryid, caseversion, quarter, i_f_code,
        coalesce(occr_country, reporter_country) AS country,
        coalesce(year(coalesce(init_fda_dt, fda_dt, rept_dt)), try_cast(left(quarter, 4) AS INTEGER))
            AS report_year,
+       -- the quarter FDA first received the case (trend axis); the release quarter when no date
+       coalesce(year(coalesce(init_fda_dt, fda_dt)) || 'Q' || quarter(coalesce(init_fda_dt, fda_dt)),
+                CASE WHEN length(quarter) = 6 THEN quarter END, quarter || 'Q1') AS receipt_quarter,
+       CASE WHEN occp_cod IN ('MD', 'PH', 'OT', 'HP', 'RN') THEN 'health professional'
+            WHEN occp_cod = 'CN' THEN 'consumer' WHEN occp_cod = 'LW' THEN 'lawyer'
+            ELSE 'unknown' END AS reporter_type,
        CASE WHEN age_years IS NULL THEN NULL
             WHEN age_years < 2 THEN '0-1' WHEN age_years < 12 THEN '2-11'
             WHEN age_years < 18 THEN '12-17' WHEN age_years < 45 THEN '18-44'

@@ -39,9 +39,14 @@ def test_nico_sample_has_1000_cases_33_with_amlodipine(tmp_path: Path, data_dir:
 
 
 def test_every_shared_sample_ingests(samples_store: Path) -> None:
-    per_sample = dict(q(samples_store, """
+    per_sample = dict(
+        q(
+            samples_store,
+            """
         SELECT regexp_extract(l.path, 'samples/([^/]+)/', 1), count(*)
-        FROM stage_demo d JOIN ingest_log l USING (file_id) GROUP BY 1"""))
+        FROM stage_demo d JOIN ingest_log l USING (file_id) GROUP BY 1""",
+        )
+    )
     assert per_sample == {
         "nico8270_25Q4_1000cases": 1000,
         "zips": 100 + 100 + 25,  # AERS 2004Q1, FAERS 2017Q2, FAERS 2026Q2
@@ -50,8 +55,10 @@ def test_every_shared_sample_ingests(samples_store: Path) -> None:
         "ubesp_20Q3_first10000rows": 9999,
         "diana_1000cases_cleaned": 1000,
     }
-    failed = q(samples_store, "SELECT count(*) FROM ingest_log WHERE rows_read > 0 AND rows_loaded = 0 "
-                              "AND table_name <> 'DOSES'")
+    failed = q(
+        samples_store,
+        "SELECT count(*) FROM ingest_log WHERE rows_read > 0 AND rows_loaded = 0 AND table_name <> 'DOSES'",
+    )
     assert failed == [(0,)]
     versions, cases = q(samples_store, "SELECT count(*), count(DISTINCT caseid) FROM stage_demo")[0]
     final = q(samples_store, "SELECT count(*) FROM report")[0][0]
@@ -116,20 +123,30 @@ def test_reingest_is_idempotent(tmp_path: Path, data_dir: Path) -> None:
     db = tmp_path / "s.duckdb"
     src = data_dir / SAMPLES / "zips" / "faers_ascii_2026q2_sample.zip"
     first = ingest([src], db)
-    before = q(db, "SELECT (SELECT count(*) FROM stage_drug), (SELECT count(*) FROM report), "
-                   "(SELECT count(*) FROM report_drug), (SELECT count(*) FROM ingest_log)")
+    before = q(
+        db,
+        "SELECT (SELECT count(*) FROM stage_drug), (SELECT count(*) FROM report), "
+        "(SELECT count(*) FROM report_drug), (SELECT count(*) FROM ingest_log)",
+    )
     again = ingest([src], db)
     assert len(first.ingested) == 8  # 7 tables + the DELETE list
     assert not again.ingested and all(f.status in ("already ingested", "ignored") for f in again.files)
-    after = q(db, "SELECT (SELECT count(*) FROM stage_drug), (SELECT count(*) FROM report), "
-                  "(SELECT count(*) FROM report_drug), (SELECT count(*) FROM ingest_log)")
+    after = q(
+        db,
+        "SELECT (SELECT count(*) FROM stage_drug), (SELECT count(*) FROM report), "
+        "(SELECT count(*) FROM report_drug), (SELECT count(*) FROM ingest_log)",
+    )
     assert before == after
 
 
 def test_damaged_rows_are_repaired_or_counted(tmp_path: Path) -> None:
     d = tmp_path / "dmg"
     d.mkdir()
-    header = "primaryid$caseid$caseversion$i_f_code$event_dt$mfr_dt$init_fda_dt$fda_dt$rept_cod$auth_num$mfr_num$mfr_sndr$lit_ref$age$age_cod$age_grp$sex$e_sub$wt$wt_cod$rept_dt$to_mfr$occp_cod$reporter_country$occr_country"
+    header = (
+        "primaryid$caseid$caseversion$i_f_code$event_dt$mfr_dt$init_fda_dt$fda_dt$rept_cod$auth_num$mfr_num"
+        "$mfr_sndr$lit_ref$age$age_cod$age_grp$sex$e_sub$wt$wt_cod$rept_dt$to_mfr$occp_cod$reporter_country"
+        "$occr_country"
+    )
     good = "101$1$1$I$2024$$20240101$20240105$EXP$$X$ACME$$61.0$YR$$M$Y$$$20240105$$MD$US$US"
     split_a = "201$2$1$I$20240101$$20240101$20240105$EXP$$X$ACME$Some literature"
     split_b = " reference continued$45$YR$$F$Y$$$20240105$$CN$US$US"

@@ -27,9 +27,19 @@ def test_killed_ingest_leaves_store_unchanged(tmp_path: Path, data_dir: Path) ->
     killed_mid_build = False
     for _attempt in range(5):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "adrlens.cli", "ingest", str(data_dir / "faers" / "samples"),
-             "--store", str(db), "--quiet"],
-            env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "adrlens.cli",
+                "ingest",
+                str(data_dir / "faers" / "samples"),
+                "--store",
+                str(db),
+                "--quiet",
+            ],
+            env={**os.environ},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.time() + 60
         # Wait until the build has started writing its copy, then kill -9 mid-ingest.

@@ -57,8 +57,13 @@ def ingest(
         summary = run_ingest(paths, target)
     else:
         with Progress(
-            TextColumn("[bold]ingest[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=err, transient=True,
+            TextColumn("[bold]ingest[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
         ) as bar:
             task = bar.add_task("", total=None)
 
@@ -103,15 +108,27 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     for c in ("source", "files", "periods", "rows read", "loaded", "repaired", "skipped"):
         t.add_column(c, justify="right" if c not in ("source", "periods") else "left")
     for f in info["files"]:
-        t.add_row(f["source"], str(f["files"]), f"{f['first_period']}..{f['last_period']}",
-                  f"{f['rows_read']:,}", f"{f['rows_loaded']:,}", f"{f['rows_repaired']:,}", f"{f['rows_skipped']:,}")
+        t.add_row(
+            f["source"],
+            str(f["files"]),
+            f"{f['first_period']}..{f['last_period']}",
+            f"{f['rows_read']:,}",
+            f"{f['rows_loaded']:,}",
+            f"{f['rows_repaired']:,}",
+            f"{f['rows_skipped']:,}",
+        )
     console.print(t)
     t = Table(title="Deduplication (cases before and after each step)", title_justify="left")
     for c in ("source", "report versions read", "latest version per case", "deleted ids listed", "after deletes"):
         t.add_column(c, justify="right" if c != "source" else "left")
     for d in info["dedup"]:
-        t.add_row(d["source"], f"{d['report_versions_read']:,}", f"{d['distinct_cases_latest_version']:,}",
-                  f"{d['deleted_case_ids_listed']:,}", f"{d['cases_after_deletes']:,}")
+        t.add_row(
+            d["source"],
+            f"{d['report_versions_read']:,}",
+            f"{d['distinct_cases_latest_version']:,}",
+            f"{d['deleted_case_ids_listed']:,}",
+            f"{d['cases_after_deletes']:,}",
+        )
     console.print(t)
     if info["issues"]:
         t = Table(title="Repaired and skipped rows", title_justify="left")
@@ -125,10 +142,14 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             console.print(f"{src}: {n:,} {table} rows name a report id with no DEMO row (not counted in reports).")
     for d in info["drug_rows"]:
         share = d["mapped"] / d["rows"] if d["rows"] else 0
-        console.print(f"{d['source']}: {d['mapped']:,} of {d['rows']:,} drug rows mapped to an ingredient ({share:.1%}).")
+        console.print(
+            f"{d['source']}: {d['mapped']:,} of {d['rows']:,} drug rows mapped to an ingredient ({share:.1%})."
+        )
     if info["top_unmapped"]:
-        console.print("Most frequent unmapped drug names: " + ", ".join(
-            f"{u['name']} ({u['rows']})" for u in info["top_unmapped"]))
+        console.print(
+            "Most frequent unmapped drug names: "
+            + ", ".join(f"{u['name']} ({u['rows']})" for u in info["top_unmapped"])
+        )
 
 
 @app.command()
@@ -147,12 +168,26 @@ def synth(
 
     if cases < 1 or quarters < 1:
         raise AdrlensError("--cases and --quarters must be at least 1.")
-    with Progress(TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=quiet) as bar:
+    with Progress(
+        TextColumn("[bold]synth[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as bar:
         task = bar.add_task("", total=cases)
-        truth = generate(out, cases=cases, quarters=quarters, seed=seed, start_quarter=start_quarter,
-                         legacy_quarters=legacy_quarters, zip_output=zip_output,
-                         progress=lambda n: bar.update(task, completed=n))
+        truth = generate(
+            out,
+            cases=cases,
+            quarters=quarters,
+            seed=seed,
+            start_quarter=start_quarter,
+            legacy_quarters=legacy_quarters,
+            zip_output=zip_output,
+            progress=lambda n: bar.update(task, completed=n),
+        )
     if not quiet:
         console.print(f"wrote {cases:,} cases in {quarters} quarters to {out} (truth: {out / 'truth.json'})")
     del truth

@@ -192,14 +192,28 @@ def ingest(
 def _log(con: duckdb.DuckDBPyConnection, file_id: int, sha: str, f: SourceFile, r: FileResult) -> None:
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, sha, f.display, r.source, r.layout, r.table_name, r.quarter, r.encoding, r.rows_read,
-         r.rows_loaded, r.rows_repaired, r.rows_skipped, datetime.now()],
+        [
+            file_id,
+            sha,
+            f.display,
+            r.source,
+            r.layout,
+            r.table_name,
+            r.quarter,
+            r.encoding,
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_repaired,
+            r.rows_skipped,
+            datetime.now(),
+        ],
     )
     for action, counter in (("repaired", r.repaired), ("skipped", r.skipped)):
         for reason, n in counter.items():
             line, example = r.examples.get((action, reason), (0, ""))
-            con.execute("INSERT INTO ingest_issue VALUES (?, ?, ?, ?, ?, ?)",
-                        [file_id, action, reason, n, line, example])
+            con.execute(
+                "INSERT INTO ingest_issue VALUES (?, ?, ?, ?, ?, ?)", [file_id, action, reason, n, line, example]
+            )
 
 
 def update_drug_map(con: duckdb.DuckDBPyConnection) -> int:
@@ -211,9 +225,9 @@ def update_drug_map(con: duckdb.DuckDBPyConnection) -> int:
     ).fetchall()
     if not new:
         return 0
-    from adrlens.vocab.normalise import normalise_products  # heavy vocabularies load only when needed
-
     import pyarrow as pa
+
+    from adrlens.vocab.normalise import normalise_products  # heavy vocabularies load only when needed
 
     rows = normalise_products(new)
     names = ["source", "drugname", "prod_ai", "ingredient", "mapped", "method"]

@@ -100,14 +100,13 @@ def connect(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchall()[0][0]
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0]
     )
 
 
 def status(con: duckdb.DuckDBPyConnection, top_unmapped: int = 15) -> dict:
     """What the store holds: files, repairs and skips, dedup steps, drug mapping. JSON-safe."""
+
     def rows(sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
@@ -125,21 +124,55 @@ def status(con: duckdb.DuckDBPyConnection, top_unmapped: int = 15) -> dict:
         FROM v LEFT JOIN d USING (source) LEFT JOIN r USING (source) ORDER BY 1""")
     orphans = {}
     for t in ("stage_drug", "stage_reac"):
-        orphans[t.removeprefix("stage_")] = dict(rows(f"""
+        orphans[t.removeprefix("stage_")] = dict(
+            rows(f"""
             SELECT s.source, count(*) FROM {t} s
             WHERE NOT EXISTS (SELECT 1 FROM stage_demo d WHERE d.source = s.source AND d.primaryid = s.primaryid)
-            GROUP BY 1"""))
+            GROUP BY 1""")
+        )
     mapping = rows("""SELECT source, count(*), count(*) FILTER (WHERE mapped) FROM report_drug GROUP BY 1
                       ORDER BY 1""")
     unmapped = rows(f"""SELECT source, ingredient, count(*) AS n FROM report_drug WHERE NOT mapped
                         GROUP BY 1, 2 ORDER BY n DESC LIMIT {int(top_unmapped)}""")
     return {
-        "files": [dict(zip(["source", "files", "rows_read", "rows_loaded", "rows_repaired", "rows_skipped",
-                            "first_period", "last_period"], r, strict=True)) for r in files],
-        "issues": [dict(zip(["source", "action", "reason", "rows", "example_file", "example"], r, strict=True))
-                   for r in issues],
-        "dedup": [dict(zip(["source", "report_versions_read", "distinct_cases_latest_version",
-                            "deleted_case_ids_listed", "cases_after_deletes"], r, strict=True)) for r in dedup],
+        "files": [
+            dict(
+                zip(
+                    [
+                        "source",
+                        "files",
+                        "rows_read",
+                        "rows_loaded",
+                        "rows_repaired",
+                        "rows_skipped",
+                        "first_period",
+                        "last_period",
+                    ],
+                    r,
+                    strict=True,
+                )
+            )
+            for r in files
+        ],
+        "issues": [
+            dict(zip(["source", "action", "reason", "rows", "example_file", "example"], r, strict=True)) for r in issues
+        ],
+        "dedup": [
+            dict(
+                zip(
+                    [
+                        "source",
+                        "report_versions_read",
+                        "distinct_cases_latest_version",
+                        "deleted_case_ids_listed",
+                        "cases_after_deletes",
+                    ],
+                    r,
+                    strict=True,
+                )
+            )
+            for r in dedup
+        ],
         "orphan_rows": orphans,
         "drug_rows": [dict(zip(["source", "rows", "mapped"], r, strict=True)) for r in mapping],
         "top_unmapped": [dict(zip(["source", "name", "rows"], r, strict=True)) for r in unmapped],

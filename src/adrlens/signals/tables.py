@@ -43,8 +43,12 @@ class SignalSettings:
     def population_sql(self) -> tuple[str, list]:
         """WHERE clause over `report r` for the population, with parameters."""
         where, params = ["r.source = ?"], [self.source]
-        for col, val in (("r.sex", self.sex), ("r.age_band", self.age_band),
-                         ("r.reporter_type", self.reporter_type), ("r.country", self.country)):
+        for col, val in (
+            ("r.sex", self.sex),
+            ("r.age_band", self.age_band),
+            ("r.reporter_type", self.reporter_type),
+            ("r.country", self.country),
+        ):
             if val is not None:
                 where.append(f"{col} = ?")
                 params.append(val)
@@ -85,9 +89,19 @@ class Table2x2:
         return self.e_strat if self.e_strat is not None else self.e_crude
 
     def to_dict(self) -> dict:
-        return {"drug": self.drug, "event": self.event, "pts": list(self.pts), "a": self.a, "b": self.b,
-                "c": self.c, "d": self.d, "n": self.n, "e_crude": self.e_crude, "e_stratified": self.e_strat,
-                "settings": self.settings.to_dict()}
+        return {
+            "drug": self.drug,
+            "event": self.event,
+            "pts": list(self.pts),
+            "a": self.a,
+            "b": self.b,
+            "c": self.c,
+            "d": self.d,
+            "n": self.n,
+            "e_crude": self.e_crude,
+            "e_stratified": self.e_strat,
+            "settings": self.settings.to_dict(),
+        }
 
 
 def _cases_sql(settings: SignalSettings) -> tuple[str, list]:
@@ -103,7 +117,10 @@ def _cases_sql(settings: SignalSettings) -> tuple[str, list]:
 
 
 def two_by_two(
-    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], event: str | None = None,
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    pts: list[str] | tuple[str, ...],
+    event: str | None = None,
     settings: SignalSettings | None = None,
 ) -> Table2x2:
     """The 2x2 table for an ingredient and a set of PTs (one PT, or a concept's PTs)."""
@@ -127,13 +144,25 @@ def two_by_two(
     ).fetchall()[0]
     a, nd, ne, n, e_strat = (int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]))
     e_crude = nd * ne / n if n else 0.0
-    return Table2x2(drug=drug.lower(), event=event or (pts[0] if len(pts) == 1 else ",".join(pts)), pts=pts,
-                    a=a, b=nd - a, c=ne - a, d=n - nd - ne + a, e_crude=e_crude,
-                    e_strat=e_strat if settings.stratify else None, settings=settings)
+    return Table2x2(
+        drug=drug.lower(),
+        event=event or (pts[0] if len(pts) == 1 else ",".join(pts)),
+        pts=pts,
+        a=a,
+        b=nd - a,
+        c=ne - a,
+        d=n - nd - ne + a,
+        e_crude=e_crude,
+        e_strat=e_strat if settings.stratify else None,
+        settings=settings,
+    )
 
 
 def by_group(
-    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], group: str,
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    pts: list[str] | tuple[str, ...],
+    group: str,
     settings: SignalSettings | None = None,
 ) -> list[tuple[str, Table2x2]]:
     """2x2 tables per subgroup: group is 'sex', 'age' (age band), 'reporter' or 'year'."""
@@ -141,14 +170,20 @@ def by_group(
     col = {"sex": "sex", "age": "age_band", "reporter": "reporter_type", "year": "report_year"}.get(group)
     if col is None:
         raise AdrlensError(f"--by must be one of quarter, sex, age, reporter, year (not {group!r})")
-    values = [v for (v,) in con.execute(
-        f"SELECT DISTINCT {col} FROM report WHERE source = ? AND {col} IS NOT NULL ORDER BY 1", [settings.source]
-    ).fetchall()]
+    values = [
+        v
+        for (v,) in con.execute(
+            f"SELECT DISTINCT {col} FROM report WHERE source = ? AND {col} IS NOT NULL ORDER BY 1", [settings.source]
+        ).fetchall()
+    ]
     out = []
     for v in values:
         kw = {"sex": "sex", "age_band": "age_band", "reporter_type": "reporter_type"}.get(col)
-        s = (SignalSettings(**{**settings.to_dict(), kw: v}) if kw
-             else SignalSettings(**{**settings.to_dict(), "year_from": v, "year_to": v}))
+        s = (
+            SignalSettings(**{**settings.to_dict(), kw: v})
+            if kw
+            else SignalSettings(**{**settings.to_dict(), "year_from": v, "year_to": v})
+        )
         out.append((str(v), two_by_two(con, drug, pts, settings=s)))
     return out
 
@@ -177,6 +212,15 @@ def cumulative_by_quarter(
     out = []
     for quarter, a, nd, ne, n, a_q in rows:
         a, nd, ne, n = int(a), int(nd), int(ne), int(n)
-        out.append({"quarter": quarter, "a_in_quarter": int(a_q), "a": a, "b": nd - a, "c": ne - a,
-                    "d": n - nd - ne + a, "n": n})
+        out.append(
+            {
+                "quarter": quarter,
+                "a_in_quarter": int(a_q),
+                "a": a,
+                "b": nd - a,
+                "c": ne - a,
+                "d": n - nd - ne + a,
+                "n": n,
+            }
+        )
     return out

@@ -106,16 +106,20 @@ def read(con: duckdb.DuckDBPyConnection, file: SourceFile, file_id: int) -> File
                   ON s.pid = d.pid AND s.drug_seq = d.drug_seq
                 WHERE d.pid IS NOT NULL""")
     elif table == "reac":
-        con.execute(f"INSERT INTO stage_reac SELECT 'faers', {file_id}, {pid}, lower(trim(pt)) "
-                    f"FROM {_csv(path)} WHERE {pid} IS NOT NULL")
+        con.execute(
+            f"INSERT INTO stage_reac SELECT 'faers', {file_id}, {pid}, lower(trim(pt)) "
+            f"FROM {_csv(path)} WHERE {pid} IS NOT NULL"
+        )
     elif table == "indi":
-        con.execute(f"INSERT INTO stage_indi SELECT 'faers', {file_id}, {pid}, try_cast(drug_seq AS BIGINT), "
-                    f"lower(trim(indi_pt)) FROM {_csv(path)} WHERE {pid} IS NOT NULL")
+        con.execute(
+            f"INSERT INTO stage_indi SELECT 'faers', {file_id}, {pid}, try_cast(drug_seq AS BIGINT), "
+            f"lower(trim(indi_pt)) FROM {_csv(path)} WHERE {pid} IS NOT NULL"
+        )
     elif table == "ther":
         dt = "try_strptime(left({c}, 8), '%Y%m%d')::DATE"
         con.execute(f"""INSERT INTO stage_ther SELECT 'faers', {file_id}, {pid}, try_cast(drug_seq AS BIGINT),
-                {dt.format(c='start_dt')}, CASE WHEN start_dt IS NOT NULL THEN 'day' END,
-                {dt.format(c='end_dt')}, CASE WHEN end_dt IS NOT NULL THEN 'day' END,
+                {dt.format(c="start_dt")}, CASE WHEN start_dt IS NOT NULL THEN 'day' END,
+                {dt.format(c="end_dt")}, CASE WHEN end_dt IS NOT NULL THEN 'day' END,
                 try_cast(dur_in_days AS DOUBLE), CASE WHEN dur_in_days IS NOT NULL THEN 'DY' END
             FROM {_csv(path)} WHERE {pid} IS NOT NULL""")
     result.rows_loaded = n - bad

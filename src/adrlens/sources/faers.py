@@ -155,9 +155,7 @@ def _parse(data: bytes, result: FileResult) -> pa.Table:
     header_line = data[: header_end if header_end >= 0 else len(data)].decode("utf-8").rstrip("\r")
     header = [h.strip().lower() for h in header_line.split("$")]
     if len(header) < 2:
-        raise IngestError(
-            "the first line is not a `$`-delimited FAERS header. Is this an FDA ASCII table file?"
-        )
+        raise IngestError("the first line is not a `$`-delimited FAERS header. Is this an FDA ASCII table file?")
     # Legacy files end every row (and the header) with `$`: the last column is an unnamed or
     # 'vNN' filler that a row may lack.
     filler_last = header[-1] == "" or re.fullmatch(r"v\d+", header[-1]) is not None
@@ -172,13 +170,13 @@ def _parse(data: bytes, result: FileResult) -> pa.Table:
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=64 << 20, column_names=names,
-                                           skip_rows=1),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=64 << 20, column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(
                 delimiter="$", quote_char=False, escape_char=False, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
@@ -194,9 +192,7 @@ def _parse(data: bytes, result: FileResult) -> pa.Table:
     return table
 
 
-def _repair_rows(
-    bad: list[tuple[int, int, str]], ncol: int, filler_last: bool, result: FileResult
-) -> list[list[str]]:
+def _repair_rows(bad: list[tuple[int, int, str]], ncol: int, filler_last: bool, result: FileResult) -> list[list[str]]:
     """Repair what is unambiguous among rows with the wrong field count; count every outcome."""
     out: list[list[str]] = []
     i = 0
@@ -320,6 +316,7 @@ def _load(
     con.execute(_MACROS)
     con.register("_src", table)
     try:
+
         def col(name: str) -> str:
             src = mapping.get(name)
             return _q(src) if src else "NULL"
@@ -366,44 +363,44 @@ def _load(
                 event_dt, event_dt_precision, mfr_dt, init_fda_dt, fda_dt, rept_dt, rept_cod, mfr_sndr,
                 age, age_cod, age_years, sex, wt_kg, occp_cod, reporter_country, occr_country, died)
             SELECT 'faers', {file_id}, '{quarter}', {pid},
-                coalesce(try_cast(_num({_q(ck) if ck else 'NULL'}) AS BIGINT), {pid}),
-                try_cast(_num({col('caseversion')}) AS INTEGER), _clean({col('i_f_code')}),
-                _dt({col('event_dt')}), _prec({col('event_dt')}), _dt({col('mfr_dt')}),
-                _dt({col('init_fda_dt')}), _dt({col('fda_dt')}), _dt({col('rept_dt')}),
-                _clean({col('rept_cod')}), _clean({col('mfr_sndr')}),
-                {age}, upper(_clean({col('age_cod')})),
+                coalesce(try_cast(_num({_q(ck) if ck else "NULL"}) AS BIGINT), {pid}),
+                try_cast(_num({col("caseversion")}) AS INTEGER), _clean({col("i_f_code")}),
+                _dt({col("event_dt")}), _prec({col("event_dt")}), _dt({col("mfr_dt")}),
+                _dt({col("init_fda_dt")}), _dt({col("fda_dt")}), _dt({col("rept_dt")}),
+                _clean({col("rept_cod")}), _clean({col("mfr_sndr")}),
+                {age}, upper(_clean({col("age_cod")})),
                 CASE WHEN {age} * {age_factor} BETWEEN 0 AND 125 THEN round({age} * {age_factor}, 3) END,
-                CASE upper(_clean({col('sex')})) WHEN 'M' THEN 'M' WHEN 'F' THEN 'F' END,
-                CASE WHEN upper(_clean({col('wt_cod')})) = 'LBS' THEN {wt} * 0.45359237
-                     WHEN upper(_clean({col('wt_cod')})) = 'KG' THEN {wt} END,
-                upper(_clean({col('occp_cod')})), upper(_clean({col('reporter_country')})),
-                upper(_clean({col('occr_country')})),
-                CASE WHEN _dt({col('death_dt')}) IS NOT NULL THEN true END
+                CASE upper(_clean({col("sex")})) WHEN 'M' THEN 'M' WHEN 'F' THEN 'F' END,
+                CASE WHEN upper(_clean({col("wt_cod")})) = 'LBS' THEN {wt} * 0.45359237
+                     WHEN upper(_clean({col("wt_cod")})) = 'KG' THEN {wt} END,
+                upper(_clean({col("occp_cod")})), upper(_clean({col("reporter_country")})),
+                upper(_clean({col("occr_country")})),
+                CASE WHEN _dt({col("death_dt")}) IS NOT NULL THEN true END
             {src}"""
         elif table_name == "DRUG":
             sql = f"""
             INSERT INTO stage_drug (source, file_id, primaryid, drug_seq, role_cod, drugname, prod_ai,
                 route, dose_vbm, dechal, rechal, lot_num, nda_num)
-            SELECT 'faers', {file_id}, {pid}, try_cast(_num({col('drug_seq')}) AS BIGINT),
-                upper(_clean({col('role_cod')})), upper(_clean({col('drugname')})),
-                upper(_clean({col('prod_ai')})), _clean({col('route')}), _clean({col('dose_vbm')}),
-                upper(_clean({col('dechal')})), upper(_clean({col('rechal')})), _clean({col('lot_num')}),
-                _num({col('nda_num')})
+            SELECT 'faers', {file_id}, {pid}, try_cast(_num({col("drug_seq")}) AS BIGINT),
+                upper(_clean({col("role_cod")})), upper(_clean({col("drugname")})),
+                upper(_clean({col("prod_ai")})), _clean({col("route")}), _clean({col("dose_vbm")}),
+                upper(_clean({col("dechal")})), upper(_clean({col("rechal")})), _clean({col("lot_num")}),
+                _num({col("nda_num")})
             {src}"""
         elif table_name == "REAC":
-            sql = f"""INSERT INTO stage_reac SELECT 'faers', {file_id}, {pid}, lower(_clean({col('pt')})) {src}"""
+            sql = f"""INSERT INTO stage_reac SELECT 'faers', {file_id}, {pid}, lower(_clean({col("pt")})) {src}"""
         elif table_name == "OUTC":
-            sql = f"""INSERT INTO stage_outc SELECT 'faers', {file_id}, {pid}, upper(_clean({col('outc_cod')})) {src}"""
+            sql = f"""INSERT INTO stage_outc SELECT 'faers', {file_id}, {pid}, upper(_clean({col("outc_cod")})) {src}"""
         elif table_name == "INDI":
             sql = f"""INSERT INTO stage_indi SELECT 'faers', {file_id}, {pid},
-                try_cast(_num({col('drug_seq')}) AS BIGINT), lower(_clean({col('indi_pt')})) {src}"""
+                try_cast(_num({col("drug_seq")}) AS BIGINT), lower(_clean({col("indi_pt")})) {src}"""
         elif table_name == "THER":
             sql = f"""INSERT INTO stage_ther SELECT 'faers', {file_id}, {pid},
-                try_cast(_num({col('drug_seq')}) AS BIGINT), _dt({col('start_dt')}), _prec({col('start_dt')}),
-                _dt({col('end_dt')}), _prec({col('end_dt')}), try_cast(_num({col('dur')}) AS DOUBLE),
-                upper(_clean({col('dur_cod')})) {src}"""
+                try_cast(_num({col("drug_seq")}) AS BIGINT), _dt({col("start_dt")}), _prec({col("start_dt")}),
+                _dt({col("end_dt")}), _prec({col("end_dt")}), try_cast(_num({col("dur")}) AS DOUBLE),
+                upper(_clean({col("dur_cod")})) {src}"""
         else:  # RPSR
-            sql = f"""INSERT INTO stage_rpsr SELECT 'faers', {file_id}, {pid}, upper(_clean({col('rpsr_cod')})) {src}"""
+            sql = f"""INSERT INTO stage_rpsr SELECT 'faers', {file_id}, {pid}, upper(_clean({col("rpsr_cod")})) {src}"""
         con.execute(sql)
         result.rows_loaded = table.num_rows - (row[0] or 0)
     finally:

@@ -19,7 +19,7 @@ def _verbatim(drugname: str | None, prod_ai: str | None) -> str:
 
 
 def normalise_products(items: Iterable[tuple[str, str | None, str | None]]) -> list[Row]:
-    """(source, drugname, prod_ai) -> one row per ingredient: (source, drugname, prod_ai, ingredient, mapped, method)."""
+    """(source, drugname, prod_ai) -> rows (source, drugname, prod_ai, ingredient, mapped, method)."""
     items = list(items)
     out: list[Row] = []
     vaers = [(s, d, p) for s, d, p in items if s == "vaers"]

@@ -1,0 +1,20 @@
+# Two entry points on a fresh machine (Python >= 3.11, ../shared beside this checkout):
+#   make answer   builds the store from ../shared/data (first run only) and answers the amlodipine question
+#   make test     runs ruff and the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+QUESTION ?= Can amlodipine cause peripheral neuropathy?
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+.PHONY: answer test store
+answer: $(VENV)/.installed
+	$(VENV)/bin/adrlens ask "$(QUESTION)"
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests bench
+	$(PY) -m pytest -q

@@ -1,0 +1,681 @@
+"""Knowledge tables: what labels, the literature and drug references say about a drug.
+
+`build_knowledge(con)` reads the knowledge sources of the shared data folder (see the readers in
+`adrlens.sources.sider / labels / literature / profiles`), normalises every drug name to a lower-case
+active ingredient with the project's drug vocabulary, maps adverse-effect terms to MedDRA preferred-term
+names, and (re)creates these tables in the given DuckDB connection:
+
+* `label_effect`   one row per label statement: ingredient, pt, source, source_id, section, frequency
+                   text and bounds, placebo frequency, note;
+* `literature_pair` one row per (ingredient, effect, article): term as published, mapped PT, PMID,
+                   study type, sentence;
+* `drug_profile`, `drug_class`, `drug_indication`: description, half-life, ATC codes; EPC / MoA / ATC
+                   classes; indications, each with its source;
+* `knowledge_issue`: rows skipped or repaired while reading, counted by reason with one example.
+
+The query helpers at the bottom (`label_listing`, `literature`, `drug_profile`, `same_class_drugs`) are
+what the evidence layer uses.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from adrlens import config
+from adrlens.errors import DataNotFoundError, StoreError
+from adrlens.sources import labels as labels_src
+from adrlens.sources import literature as lit_src
+from adrlens.sources import profiles as prof_src
+from adrlens.sources import sider as sider_src
+from adrlens.sources.base import FileResult
+
+KNOWLEDGE_TABLES = ("label_effect", "literature_pair", "drug_profile", "drug_class", "drug_indication")
+
+Progress = Callable[[str], None]
+
+
+# -- drug names -----------------------------------------------------------------------------------------
+# Vocabulary methods that match a whole name (see adrlens.vocab.drugs.DrugVocabulary.normalise).
+_WHOLE_NAME_METHODS = frozenset(
+    {"exact", "unii", "unii_brand", "salt_strip", "split", "product_map", "rxnorm_brand", "brand", "ner", "drugbank"}
+)
+
+
+class IngredientNamer:
+    """Source drug name -> (ingredients, mapped), memoised; one instance per build."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._memo: dict[str, tuple[list[str], bool]] = {}
+        try:
+            from adrlens.vocab.drugs import DrugVocabulary
+        except ImportError:  # the vocabulary module is not installed in this checkout
+            self._vocab = None
+        else:
+            self._vocab = DrugVocabulary.load(data_dir)
+        self.method = "vocabulary" if self._vocab is not None else "lower-case"
+
+    def __call__(self, name: str) -> tuple[list[str], bool]:
+        hit = self._memo.get(name)
+        if hit is not None:
+            return hit
+        if self._vocab is not None:
+            ings, mapped, _how = self._vocab.normalise(name, None)
+            hit = ([i for i in ings if i], mapped)
+            if not mapped and "-" in name.strip("-"):
+                # Literature and SIDER write combinations and salts with hyphens:
+                # "irbesartan-hydrochlorothiazide", "ritodrine-hydrochloride".
+                parts = [x.strip() for x in name.split("-")]
+                alts = [(name.replace("-", " "), 1)]
+                if all(len(x) >= 4 for x in parts):  # "l-glutamine" is no combination
+                    alts.insert(0, (" / ".join(parts), len(parts)))
+                for alt, n_ings in alts:
+                    a_ings, a_mapped, how = self._vocab.normalise(alt, None)
+                    # Only whole-name matches: a leading-words or suffix match on a rewritten name is a
+                    # guess too far ("gamma(amino) butyric acid" -> butyrate).
+                    if a_mapped and len(a_ings) == n_ings and how in _WHOLE_NAME_METHODS:
+                        hit = (a_ings, True)
+                        break
+        else:
+            # FALLBACK (only without adrlens.vocab.drugs): lower-case + strip, the single place where
+            # knowledge sources name ingredients without the project's drug vocabulary.
+            key = " ".join(name.lower().split())
+            hit = ([key] if key else [], False)
+        self._memo[name] = hit
+        return hit
+
+    def one(self, name: str) -> str | None:
+        """The single ingredient a name maps to (None for a combination or an empty name)."""
+        ings, _ = self(name)
+        return ings[0] if len(ings) == 1 else None
+
+
+# -- PT mapping -----------------------------------------------------------------------------------------
+# US -> British spellings (MedDRA names are British: "Paraesthesia", "Anaemia", "Diarrhoea").
+_SPELLING = [
+    (r"esthesia", "aesthesia"),
+    (r"hypaesthesia", "hypoaesthesia"),
+    (r"emia\b", "aemia"),
+    (r"\bhem", "haem"),
+    (r"\bedema", "oedema"),
+    (r" edema", " oedema"),
+    (r"esophag", "oesophag"),
+    (r"diarrhea", "diarrhoea"),
+    (r"dyspnea", "dyspnoea"),
+    (r"apnea", "apnoea"),
+    (r"ischemi", "ischaemi"),
+    (r"\bestrogen", "oestrogen"),
+    (r"\bfetal", "foetal"),
+    (r"tumor", "tumour"),
+    (r"celiac", "coeliac"),
+    (r"gynecomastia", "gynaecomastia"),
+    (r"pediatric", "paediatric"),
+    (r"izing\b", "ising"),
+    (r"ization\b", "isation"),
+    (r"leukemia", "leukaemia"),
+]
+
+
+def _variants(term: str) -> list[tuple[str, str]]:
+    """Candidate PT spellings of a term, with the rule that made each."""
+    t = " ".join(term.lower().replace("’", "'").split())
+    out = [(t, "exact")]
+    if "," in t:  # MeSH inverted names: "arrhythmia, sinus" -> "sinus arrhythmia"
+        head, _, tail = t.partition(",")
+        out.append((f"{tail.strip()} {head.strip()}", "mesh inverted"))
+    british = []
+    for cand, how in out:
+        b = cand
+        for pat, rep in _SPELLING:
+            b = re.sub(pat, rep, b)
+        if b != cand:
+            british.append((b, f"{how}, british spelling" if how != "exact" else "british spelling"))
+    out += british
+    out += [
+        (c[:-1], "singular" if h == "exact" else f"{h}, singular")
+        for c, h in list(out)
+        if c.endswith("s") and not c.endswith("ss")
+    ]
+    return out
+
+
+def map_to_pt(term: str, known_pts: set[str]) -> tuple[str | None, str | None]:
+    """A free-text or MeSH term -> (MedDRA PT name, rule) when one of its spellings is a known PT."""
+    for cand, how in _variants(term):
+        if cand in known_pts:
+            return cand, how
+    return None, None
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> None:
+    """Materialise python rows as TEMP table `name` (via Arrow, so types are exact)."""
+    tbl = pa.Table.from_pylist(rows, schema=schema)
+    con.register("_arrow_tmp", tbl)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _arrow_tmp")
+    finally:
+        con.unregister("_arrow_tmp")
+
+
+def _schema(**cols: pa.DataType) -> pa.Schema:
+    return pa.schema([(k, v) for k, v in cols.items()])
+
+
+_S = pa.string()
+_F = pa.float64()
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
+# -- build ----------------------------------------------------------------------------------------------
+def build_knowledge(
+    con: duckdb.DuckDBPyConnection, data_dir: str | Path | None = None, progress: Progress | None = None
+) -> dict[str, int]:
+    """(Re)create the knowledge tables in `con` from the shared data folder; -> row count per table.
+
+    Idempotent: every table is CREATE OR REPLACE'd. Rows that cannot be used are counted by reason in
+    `knowledge_issue`. Raises DataNotFoundError when a source file is missing.
+    """
+    base = Path(data_dir) if data_dir is not None else config.data_dir()
+    if not (base / "labels").is_dir() or not (base / "vocab").is_dir():
+        raise DataNotFoundError(
+            f"{base} does not look like the shared data folder (no labels/ or vocab/). Set ADRLENS_DATA."
+        )
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    results: list[FileResult] = []
+    say("loading the drug vocabulary")
+    namer = IngredientNamer(base)
+
+    # Profiles first: DrugBank's PubChem map names SIDER compounds whose SIDER name is cut short.
+    say("drug profiles: DrugBank, DrugCentral, ATC, indications")
+    drugs_dir = base / "vocab" / "drugs"
+    db_rows, db_by_cid, res = prof_src.read_drugbank(drugs_dir / "drugbank")
+    results += res
+    _build_profiles(con, namer, drugs_dir, db_rows, results)
+
+    say("labels: SIDER 4.1")
+    sider_dir = base / "labels" / "sider41"
+    stitch_rows, res1 = sider_src.stitch_names(sider_dir, namer, db_by_cid)
+    results.append(res1)
+    _register(
+        con,
+        "_k_stitch",
+        [dict(zip(("stitch_id", "drug_name", "ingredient", "mapped"), r, strict=True)) for r in stitch_rows],
+        _schema(stitch_id=_S, drug_name=_S, ingredient=_S, mapped=pa.bool_()),
+    )
+    results += sider_src.load_side_effects(con, sider_dir, "_k_sider_se")
+    results.append(sider_src.load_indications(con, sider_dir, "_k_sider_ind"))
+
+    say("labels: US SPL (TAC 2017), EU SmPC")
+    spl_rows, spl_texts, res2 = labels_src.read_spl(base / "labels" / "spl_tac2017")
+    results += res2
+    spl_out: list[dict] = []
+    spl_res = FileResult(source="spl_tac2017", layout="knowledge", table_name="label names")
+    for label_id in sorted({r["label_id"] for r in spl_rows}):
+        spl_res.rows_read += 1
+        ings, mapped = namer(label_id)
+        if not mapped:
+            # The label's own text names the ingredients: "BREO ELLIPTA (fluticasone furoate and vilanterol".
+            for cand in labels_src.generic_names_in_text(label_id, spl_texts.get(label_id, [])):
+                ings, mapped = namer(cand)
+                if mapped and ings:
+                    break
+        if not mapped or not ings:
+            spl_res.skip("label (brand) name not in the drug vocabulary", 0, label_id)
+            continue
+        spl_res.rows_loaded += 1
+        combo = f"combination product: {' + '.join(ings)}" if len(ings) > 1 else None
+        for r in (r for r in spl_rows if r["label_id"] == label_id):
+            notes = [n for n in (combo, "stated for the drug class" if r["kind"] == "drug_class" else None) if n]
+            for ing in ings:
+                spl_out.append({**r, "ingredient": ing, "note": "; ".join(notes) or None})
+    results.append(spl_res)
+    _register(
+        con,
+        "_k_spl",
+        spl_out,
+        _schema(label_id=_S, section=_S, pt=_S, mention=_S, kind=_S, ingredient=_S, note=_S),
+    )
+    eu_rows, res3 = labels_src.read_eu_spc(
+        base / "labels" / "eu_spc" / "drug_hoi_pairs_2015.tsv",
+        labels_src.omop_ingredient_names(drugs_dir / "rxnorm" / "rxnorm_ingredients_2023.tsv.gz"),
+        labels_src.omop_meddra_names(base / "faers" / "aggregates" / "aers_ebgm_3drugs" / "evidence.psv"),
+    )
+    results.append(res3)
+    eu_out = []
+    for r in eu_rows:
+        for ing in namer(r["drug_name"])[0] or [r["drug_name"]]:
+            eu_out.append({**r, "ingredient": ing})
+    _register(con, "_k_eu", eu_out, _schema(drug_name=_S, pt=_S, source_id=_S, ingredient=_S))
+
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE label_effect AS
+        SELECT * FROM (
+            SELECT n.ingredient, s.pt, '{sider_src.SOURCE}' AS source, s.stitch_id AS source_id,
+                   CASE WHEN s.freq_text = 'postmarketing' THEN 'postmarketing' END AS section,
+                   s.freq_lower, s.freq_upper, s.freq_text,
+                   s.placebo_freq_text, s.placebo_freq_lower, s.placebo_freq_upper,
+                   nullif(concat_ws('; ',
+                       CASE WHEN s.freq_text = 'postmarketing' THEN 'postmarketing report: '
+                            || 'SIDER''s bounds 0-0.1% are a convention, not a rate' END,
+                       CASE WHEN NOT n.mapped
+                            THEN 'drug name ' || n.drug_name || ' not in the vocabulary' END,
+                       CASE WHEN lower(n.drug_name) <> n.ingredient
+                            THEN 'SIDER name ' || n.drug_name END), '') AS note
+            FROM _k_sider_se s JOIN _k_stitch n USING (stitch_id)
+            UNION ALL
+            SELECT ingredient, pt, '{labels_src.SPL_SOURCE}', label_id, section,
+                   NULL, NULL, NULL, NULL, NULL, NULL,
+                   concat_ws('; ', note, 'label mention: "' || mention || '"')
+            FROM _k_spl
+            UNION ALL
+            SELECT ingredient, pt, '{labels_src.EU_SOURCE}', source_id, 'undesirable effects',
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM _k_eu
+        )
+        ORDER BY ingredient, pt, source, source_id
+        """
+    )
+
+    say("literature: ADE corpus, MEDLINE MeSH, SemMedDB")
+    known_pts = {r[0] for r in con.execute("SELECT DISTINCT pt FROM label_effect").fetchall()}
+    if _has_table(con, "report_event"):
+        known_pts |= {r[0] for r in con.execute("SELECT DISTINCT lower(pt) FROM report_event").fetchall() if r[0]}
+    lit_dir = base / "literature"
+    lit_rows: list[dict] = []
+    ade, r_ade = lit_src.read_ade_corpus(lit_dir / "ade_corpus_v2" / "DRUG-AE.rel")
+    med, r_med = lit_src.read_medline(
+        lit_dir / "medline_mesh_ade", drugs_dir / "rxnorm" / "rxnorm_bioportal_2015.csv.gz"
+    )
+    sem, r_sem = lit_src.read_semmeddb(lit_dir / "semmeddb" / "drug_hoi_predications.nt.gz")
+    results += [r_ade, *r_med, r_sem]
+    for source, rows in (
+        (lit_src.ADE_SOURCE, ade),
+        (lit_src.MEDLINE_SOURCE, med),
+        (lit_src.SEMMED_SOURCE, sem),
+    ):
+        for r in rows:
+            ings, mapped = namer(r["drug_name"])
+            pt, how = map_to_pt(r["term"], known_pts)
+            notes = []
+            if how and how != "exact":
+                notes.append(f"term mapped to PT by {how}")
+            if not mapped:
+                notes.append(f"drug name {r['drug_name']!r} not in the vocabulary")
+            if len(ings) > 1:
+                notes.append(f"combination: {' + '.join(ings)}")
+            if r.get("agents"):
+                notes.append(f"adverse-effect agents indexed: {r['agents']}")
+            for ing in ings:
+                lit_rows.append(
+                    {
+                        "ingredient": ing,
+                        "pt_or_term": pt or " ".join(r["term"].lower().split()),
+                        "pt": pt,
+                        "term": r["term"],
+                        "source": source,
+                        "pmid": r["pmid"],
+                        "study_type": r["study_type"],
+                        "sentence": r.get("sentence") or None,
+                        "drug_name": r["drug_name"],
+                        "note": "; ".join(notes) or None,
+                    }
+                )
+    _register(
+        con,
+        "_k_lit",
+        lit_rows,
+        _schema(
+            ingredient=_S,
+            pt_or_term=_S,
+            pt=_S,
+            term=_S,
+            source=_S,
+            pmid=_S,
+            study_type=_S,
+            sentence=_S,
+            drug_name=_S,
+            note=_S,
+        ),
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE literature_pair AS SELECT DISTINCT * FROM _k_lit "
+        "ORDER BY ingredient, pt_or_term, source, pmid"
+    )
+
+    # SIDER label indications join the other indication sources.
+    con.execute(
+        f"""
+        INSERT INTO drug_indication
+        SELECT DISTINCT n.ingredient, i.indication, NULL, '{sider_src.SOURCE}', 'label indication (NLP)'
+        FROM _k_sider_ind i JOIN _k_stitch n USING (stitch_id)
+        """
+    )
+    con.execute("CREATE OR REPLACE TABLE drug_indication AS SELECT * FROM drug_indication ORDER BY ingredient")
+
+    _write_issues(con, results)
+    for t in ("_k_stitch", "_k_sider_se", "_k_sider_ind", "_k_spl", "_k_eu", "_k_lit"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    counts = {t: _count(con, t) for t in KNOWLEDGE_TABLES}
+    elapsed = time.perf_counter() - t0
+    if _has_table(con, "meta"):
+        con.execute(
+            "INSERT INTO meta VALUES ('knowledge_built', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} in {elapsed:.1f}s; names by {namer.method}"],
+        )
+    say(f"knowledge tables built in {elapsed:.1f}s: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
+    return counts
+
+
+def _build_profiles(
+    con: duckdb.DuckDBPyConnection,
+    namer: IngredientNamer,
+    drugs_dir: Path,
+    db_rows: list[dict],
+    results: list[FileResult],
+) -> None:
+    """drug_profile, drug_class and drug_indication (the last without SIDER, added by the caller)."""
+    # One DrugBank entry per ingredient: the one named exactly like it, then the most informative.
+    res = FileResult(source="drugbank", layout="knowledge", table_name="ingredient profiles")
+    best: dict[str, tuple[tuple, dict]] = {}
+    for d in db_rows:
+        res.rows_read += 1
+        ing = namer.one(d["drug_name"])
+        if ing is None:
+            res.skip("DrugBank name maps to no single ingredient", 0, d["drug_name"])
+            continue
+        rank = (
+            d["drug_name"].lower() != ing,
+            d["half_life_hours"] is None,
+            d["half_life_text"] is None,
+            d["description"] is None,
+            d["drugbank_id"],
+        )
+        if ing not in best or rank < best[ing][0]:
+            best[ing] = (rank, d)
+        res.rows_loaded += 1
+    results.append(res)
+
+    classes: list[dict] = []
+    for ing, (_, d) in best.items():
+        for cat in d["categories"]:
+            classes.append(
+                {
+                    "ingredient": ing,
+                    "class_type": "DrugBank category",
+                    "class_name": cat,
+                    "class_id": None,
+                    "source": prof_src.DRUGBANK_SOURCE,
+                }
+            )
+    dc_rows, r_dc = prof_src.read_drugcentral_classes(drugs_dir / "drugcentral")
+    atc_rows, r_atc = prof_src.read_atc(drugs_dir / "atc")
+    results += [r_dc, r_atc]
+    for source, rows in ((prof_src.DRUGCENTRAL_SOURCE, dc_rows), (prof_src.ATC_SOURCE, atc_rows)):
+        for r in rows:
+            ing = namer.one(r["drug_name"])
+            if ing is not None:
+                classes.append(
+                    {
+                        "ingredient": ing,
+                        "class_type": r["class_type"],
+                        "class_name": r["class_name"],
+                        "class_id": r["class_id"],
+                        "source": source,
+                    }
+                )
+    _register(con, "_k_class", classes, _schema(ingredient=_S, class_type=_S, class_name=_S, class_id=_S, source=_S))
+    con.execute(
+        "CREATE OR REPLACE TABLE drug_class AS SELECT DISTINCT * FROM _k_class "
+        "ORDER BY ingredient, class_type, class_name"
+    )
+    con.execute("DROP TABLE _k_class")
+
+    atc5: dict[str, set[str]] = {}
+    for c in classes:
+        if c["class_type"] == "ATC5" and c["class_id"]:
+            atc5.setdefault(c["ingredient"], set()).add(c["class_id"])
+    profiles = []
+    for ing in sorted(set(best) | set(atc5)):
+        d = best.get(ing, (None, {}))[1]
+        codes = sorted(set(d.get("atc_codes") or []) | atc5.get(ing, set()))
+        profiles.append(
+            {
+                "ingredient": ing,
+                "drugbank_id": d.get("drugbank_id"),
+                "drugbank_name": d.get("drug_name"),
+                "description": d.get("description"),
+                "half_life_text": d.get("half_life_text"),
+                "half_life_hours": d.get("half_life_hours"),
+                "atc_codes": codes,
+                "categories": d.get("categories") or [],
+                "source": prof_src.DRUGBANK_SOURCE if d else prof_src.ATC_SOURCE,
+                "half_life_source": (
+                    "DrugBank 4 (curated hours)"
+                    if d.get("half_life_hours") is not None
+                    else prof_src.DRUGBANK_SOURCE
+                    if d.get("half_life_text")
+                    else None
+                ),
+            }
+        )
+    _register(
+        con,
+        "_k_prof",
+        profiles,
+        _schema(
+            ingredient=_S,
+            drugbank_id=_S,
+            drugbank_name=_S,
+            description=_S,
+            half_life_text=_S,
+            half_life_hours=_F,
+            atc_codes=pa.list_(_S),
+            categories=pa.list_(_S),
+            source=_S,
+            half_life_source=_S,
+        ),
+    )
+    con.execute("CREATE OR REPLACE TABLE drug_profile AS SELECT * FROM _k_prof ORDER BY ingredient")
+    con.execute("DROP TABLE _k_prof")
+
+    ind_rows: list[dict] = []
+    r_dci: FileResult
+    dci, r_dci = prof_src.read_drugcentral_indications(drugs_dir / "drugcentral")
+    medi, r_medi = prof_src.read_medi(drugs_dir / "medi" / "medi_hps.csv")
+    doid, r_doid = prof_src.read_doid_indications(drugs_dir / "indications_drugbank_doid.tsv")
+    results += [r_dci, r_medi, r_doid]
+    for source, rows, r_res in (
+        (prof_src.DRUGCENTRAL_SOURCE, dci, r_dci),
+        (prof_src.MEDI_SOURCE, medi, r_medi),
+        (prof_src.DOID_SOURCE, doid, r_doid),
+    ):
+        for r in rows:
+            ing = namer.one(r["drug_name"])
+            if ing is None:
+                # A combination's indication is not evidence about either ingredient alone.
+                r_res.skip("drug maps to no single ingredient (combination)", 0, r["drug_name"])
+                continue
+            ind_rows.append(
+                {
+                    "ingredient": ing,
+                    "indication": r["indication"],
+                    "indication_id": r["indication_id"],
+                    "source": source,
+                    "note": r["note"],
+                }
+            )
+    _register(con, "_k_ind", ind_rows, _schema(ingredient=_S, indication=_S, indication_id=_S, source=_S, note=_S))
+    con.execute("CREATE OR REPLACE TABLE drug_indication AS SELECT DISTINCT * FROM _k_ind")
+    con.execute("DROP TABLE _k_ind")
+
+
+def _write_issues(con: duckdb.DuckDBPyConnection, results: Iterable[FileResult]) -> None:
+    rows = []
+    for r in results:
+        for action, counter in (("skipped", r.skipped), ("repaired", r.repaired)):
+            for reason, n in counter.items():
+                _line, example = r.examples.get((action, reason), (0, ""))
+                rows.append(
+                    {
+                        "source": r.source,
+                        "file": r.table_name,
+                        "action": action,
+                        "reason": reason,
+                        "n": int(n),
+                        "example": example or None,
+                    }
+                )
+        rows.append(
+            {
+                "source": r.source,
+                "file": r.table_name,
+                "action": "read",
+                "reason": "rows read",
+                "n": int(r.rows_read),
+                "example": None,
+            }
+        )
+        rows.append(
+            {
+                "source": r.source,
+                "file": r.table_name,
+                "action": "loaded",
+                "reason": "rows loaded",
+                "n": int(r.rows_loaded),
+                "example": None,
+            }
+        )
+    _register(con, "_k_issue", rows, _schema(source=_S, file=_S, action=_S, reason=_S, n=pa.int64(), example=_S))
+    con.execute("CREATE OR REPLACE TABLE knowledge_issue AS SELECT * FROM _k_issue")
+    con.execute("DROP TABLE _k_issue")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0]
+    )
+
+
+# -- queries --------------------------------------------------------------------------------------------
+def _require(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    if not _has_table(con, table):
+        raise StoreError(
+            f"The store has no {table} table. Build the knowledge tables first "
+            "(adrlens.knowledge.build_knowledge on the store)."
+        )
+
+
+def _key(text: str) -> str:
+    return " ".join((text or "").lower().split())
+
+
+def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def label_listing(con: duckdb.DuckDBPyConnection, ingredient: str, pts: list[str]) -> list[dict]:
+    """Every label row for the drug and these PTs: source, source_id, section, frequency text and bounds,
+    placebo frequency, note. Ordered by PT, source, highest frequency first."""
+    _require(con, "label_effect")
+    keys = sorted({_key(p) for p in pts if _key(p)})
+    if not keys:
+        return []
+    cur = con.execute(
+        "SELECT * FROM label_effect WHERE ingredient = ? AND list_contains(?, pt) "
+        "ORDER BY pt, source, freq_upper DESC NULLS LAST, source_id",
+        [_key(ingredient), keys],
+    )
+    return _dicts(cur)
+
+
+def literature(con: duckdb.DuckDBPyConnection, ingredient: str, pts_or_terms: list[str]) -> list[dict]:
+    """Literature rows for the drug whose mapped PT or published term is one of `pts_or_terms`."""
+    _require(con, "literature_pair")
+    keys = sorted({_key(p) for p in pts_or_terms if _key(p)})
+    if not keys:
+        return []
+    cur = con.execute(
+        "SELECT * FROM literature_pair WHERE ingredient = ? "
+        "AND (list_contains(?, pt_or_term) OR list_contains(?, lower(term))) "
+        "ORDER BY pt_or_term, source, study_type, pmid",
+        [_key(ingredient), keys, keys],
+    )
+    return _dicts(cur)
+
+
+def drug_profile(con: duckdb.DuckDBPyConnection, ingredient: str) -> dict | None:
+    """Class(es), mechanism, indications, half-life, description and ATC codes, each with its source;
+    None when no knowledge table knows the drug."""
+    for t in ("drug_profile", "drug_class", "drug_indication"):
+        _require(con, t)
+    ing = _key(ingredient)
+    prof = _dicts(con.execute("SELECT * FROM drug_profile WHERE ingredient = ?", [ing]))
+    classes = _dicts(
+        con.execute(
+            "SELECT class_type, class_name, class_id, source FROM drug_class WHERE ingredient = ? "
+            "ORDER BY class_type, class_name",
+            [ing],
+        )
+    )
+    inds = _dicts(
+        con.execute(
+            "SELECT indication, indication_id, source, note FROM drug_indication WHERE ingredient = ? "
+            "ORDER BY source, indication",
+            [ing],
+        )
+    )
+    if not prof and not classes and not inds:
+        return None
+    p = prof[0] if prof else {}
+    by_type: dict[str, list[dict]] = {}
+    for c in classes:
+        by_type.setdefault(c["class_type"], []).append(
+            {"name": c["class_name"], "id": c["class_id"], "source": c["source"]}
+        )
+    src = f"{p.get('source')} ({p['drugbank_id']})" if p.get("drugbank_id") else p.get("source")
+    return {
+        "ingredient": ing,
+        "description": {"text": p["description"], "source": src} if p.get("description") else None,
+        "half_life": (
+            {
+                "text": p.get("half_life_text"),
+                "hours": p.get("half_life_hours"),
+                "source": p.get("half_life_source"),
+            }
+            if p.get("half_life_text") or p.get("half_life_hours") is not None
+            else None
+        ),
+        "atc_codes": list(p.get("atc_codes") or []),
+        "classes": by_type,
+        "epc": [c["name"] for c in by_type.get("EPC", [])],
+        "mechanism": [c["name"] for c in by_type.get("MoA", [])],
+        "indications": inds,
+    }
+
+
+def same_class_drugs(con: duckdb.DuckDBPyConnection, ingredient: str, class_type: str = "EPC") -> list[str]:
+    """Other ingredients sharing a class of `class_type` ('EPC', 'MoA', 'ATC4', ...) with the drug."""
+    _require(con, "drug_class")
+    rows = con.execute(
+        """
+        SELECT DISTINCT o.ingredient FROM drug_class d
+        JOIN drug_class o ON o.class_type = d.class_type AND o.class_name = d.class_name
+        WHERE d.ingredient = ? AND d.class_type = ? AND o.ingredient <> d.ingredient
+        ORDER BY 1
+        """,
+        [_key(ingredient), class_type],
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -1,0 +1,75 @@
+"""Everything the reports say about one (drug, event) pair in one source: the 2x2 table, every
+measure with its interval, EBGM with the source's fitted prior, the quarterly trend and the extras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+
+from adrlens.signals import ebgm as mgps
+from adrlens.signals.allpairs import load_prior
+from adrlens.signals.extras import challenge, outcomes, reporters, time_to_onset
+from adrlens.signals.measures import Measures, json_safe
+from adrlens.signals.tables import SignalSettings, Table2x2, by_group, cumulative_by_quarter, two_by_two
+
+
+@dataclass
+class PairSignal:
+    table: Table2x2
+    measures: Measures  # with E = stratified expected count when the settings stratify
+    ebgm: dict | None  # ebgm, eb05, eb95 (None when no prior is available for the source)
+    prior_source: str | None
+    trend: list[dict] = field(default_factory=list)
+    extras: dict = field(default_factory=dict)
+    groups: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return json_safe({
+            "table": self.table.to_dict(),
+            "measures": self.measures.to_dict(),
+            "ebgm": self.ebgm,
+            "ebgm_prior": self.prior_source,
+            "trend": self.trend,
+            "extras": self.extras,
+            "groups": self.groups,
+        })
+
+
+def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict | None:
+    if prior is None:
+        return None
+    r = mgps.ebgm(np.array([a], dtype=float), np.array([e]), prior)
+    return {k: float(r[k][0]) for k in ("ebgm", "eb05", "eb95")}
+
+
+def pair_signal(
+    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], event: str | None = None,
+    settings: SignalSettings | None = None, by: str | None = None, extras: bool = True,
+) -> PairSignal:
+    settings = settings or SignalSettings()
+    t = two_by_two(con, drug, pts, event=event, settings=settings)
+    m = Measures.from_counts(t.a, t.b, t.c, t.d, e=t.e)
+    prior = load_prior(con, settings.source)
+    res = PairSignal(table=t, measures=m, ebgm=_ebgm_one(t.a, t.e, prior),
+                     prior_source=f"MGPS prior fitted over all pairs of {settings.source}" if prior else None)
+    if extras and t.a > 0:
+        res.trend = [
+            {**q, **{k: v for k, v in Measures.from_counts(q["a"], q["b"], q["c"], q["d"]).to_dict().items()
+                     if k in ("prr", "prr_lo", "prr_hi", "ror", "ror_lo", "ror_hi", "ic", "ic025", "e")}}
+            for q in cumulative_by_quarter(con, drug, pts, settings)
+        ]
+        res.extras = {
+            "time_to_onset": time_to_onset(con, drug, pts, settings),
+            **challenge(con, drug, pts, settings),
+            "outcomes": outcomes(con, drug, pts, settings),
+            "reporters": reporters(con, drug, pts, settings),
+        }
+    if by and by != "quarter":
+        for value, gt in by_group(con, drug, pts, by, settings):
+            gm = Measures.from_counts(gt.a, gt.b, gt.c, gt.d, e=gt.e)
+            res.groups.append({"group": by, "value": value, "a": gt.a, "b": gt.b, "c": gt.c, "d": gt.d,
+                               **{k: v for k, v in gm.to_dict().items() if k not in ("a", "b", "c", "d")}})
+    return res

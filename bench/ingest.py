@@ -61,8 +61,9 @@ def bench_size(cases: int, quarters: int, work: Path, keep: bool) -> dict:
     raw = work / f"raw_{cases}.duckdb"
     for p in (store, raw):
         p.unlink(missing_ok=True)
-    ours_wall, ours_peak = _peak_of([sys.executable, "-m", "adrlens.cli", "ingest", str(data), "--store", str(store),
-                                     "--quiet"])
+    ours_wall, ours_peak = _peak_of(
+        [sys.executable, "-m", "adrlens.cli", "ingest", str(data), "--store", str(store), "--quiet"]
+    )
     raw_wall, raw_peak = _peak_of([sys.executable, "-c", RAW_READ, str(data), str(raw)])
     import duckdb
 
@@ -79,10 +80,17 @@ def bench_size(cases: int, quarters: int, work: Path, keep: bool) -> dict:
         "report_versions": n_versions,
         "cases_after_dedup": n_cases,
         "input_mb": round(size / 1e6, 1),
-        "adrlens_ingest": {"seconds": round(ours_wall, 2), "cases_per_s": round(n_versions / ours_wall),
-                           "mb_per_s": round(size / 1e6 / ours_wall, 1), "peak_rss_mb": round(ours_peak / 1e6)},
-        "duckdb_raw_read": {"seconds": round(raw_wall, 2), "mb_per_s": round(size / 1e6 / raw_wall, 1),
-                            "peak_rss_mb": round(raw_peak / 1e6)},
+        "adrlens_ingest": {
+            "seconds": round(ours_wall, 2),
+            "cases_per_s": round(n_versions / ours_wall),
+            "mb_per_s": round(size / 1e6 / ours_wall, 1),
+            "peak_rss_mb": round(ours_peak / 1e6),
+        },
+        "duckdb_raw_read": {
+            "seconds": round(raw_wall, 2),
+            "mb_per_s": round(size / 1e6 / raw_wall, 1),
+            "peak_rss_mb": round(raw_peak / 1e6),
+        },
         "ratio_ours_to_raw": round(ours_wall / raw_wall, 2),
         "goal_ratio_at_most": 3.0,
     }
@@ -104,9 +112,15 @@ def main() -> None:
         results.append(r)
     import duckdb
 
-    out = {"benchmark": "ingest", "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
-                                               "duckdb": duckdb.__version__},
-           "results": results}
+    out = {
+        "benchmark": "ingest",
+        "machine": {
+            "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+        },
+        "results": results,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))

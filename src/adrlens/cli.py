@@ -193,6 +193,193 @@ def synth(
     del truth
 
 
+def _progress_bar(label: str, quiet: bool = False) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=quiet,
+    )
+
+
+@app.command()
+def build(
+    store: StoreOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the default store from the shared data: FAERS samples, VAERS 1990-2006, FAERS 2022Q3,
+    then label/literature/profile tables and all-pairs statistics."""
+    from adrlens import api
+
+    target = _store(store)
+    with _progress_bar("build", quiet or as_json) as bar:
+        task = bar.add_task("", total=None)
+        info = api.build_store(
+            target,
+            progress=lambda name, i, n: bar.update(
+                task, completed=i, total=n, description=Path(name.split("::")[-1]).name
+            ),
+        )
+    if as_json:
+        _print_json(info)
+    elif not quiet:
+        console.print(f"store {target}: cases " + ", ".join(f"{k} {v:,}" for k, v in info["cases"].items()))
+        console.print("pairs with statistics: " + ", ".join(f"{k} {v:,}" for k, v in info["pairs"].items()))
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+@app.command()
+def signal(
+    drug: Annotated[str, typer.Argument(help="Drug or vaccine: brand, generic or salt name.")],
+    event: Annotated[str, typer.Argument(help="Condition: concept (peripheral neuropathy), PT or lay words.")],
+    store: StoreOpt = None,
+    scope: Annotated[str, typer.Option(help="narrow or broad set of the concept's preferred terms.")] = "narrow",
+    role: Annotated[str, typer.Option(help="ps (primary suspect), suspect (PS or SS) or any.")] = "suspect",
+    by: Annotated[str | None, typer.Option("--by", help="quarter, sex, age, reporter or year.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only these report sources.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Disproportionality of a drug and an event in every report source: 2x2, PRR, ROR, IC, EBGM."""
+    from adrlens import api
+
+    if scope not in ("narrow", "broad"):
+        raise AdrlensError("--scope must be narrow or broad")
+    if by not in (None, "quarter", "sex", "age", "reporter", "year"):
+        raise AdrlensError("--by must be one of quarter, sex, age, reporter, year")
+    with _progress_bar("building store (first run)", as_json) as bar:
+        task = bar.add_task("", total=None)
+        api.ensure_store(
+            store,
+            progress=lambda name, i, n: bar.update(
+                task, completed=i, total=n, description=Path(name.split("::")[-1]).name
+            ),
+        )
+    res = api.signal(drug, event, store=store, scope=scope, role=role, by=by, sources=source)
+    if as_json:
+        _print_json(res)
+        return
+    console.print(
+        f"[bold]{res['drug']['name']}[/] x [bold]{res['event']['label']}[/] "
+        f"({len(res['event']['pts'])} preferred terms: {', '.join(res['event']['pts'][:8])}"
+        f"{' ...' if len(res['event']['pts']) > 8 else ''})"
+    )
+    console.print(
+        "Disproportionality generates hypotheses; it is not proof that the drug causes the event, "
+        "and report counts give no incidence.",
+        style="dim",
+    )
+    for src, r in res["sources"].items():
+        if r["status"] != "counted":
+            console.print(f"\n[bold]{src}[/]: {r['status']}")
+            continue
+        t, m, e = r["table"], r["measures"], r["ebgm"]
+        console.print(
+            f"\n[bold]{src}[/] (role {t['settings']['role']}): a={t['a']:,} b={t['b']:,} c={t['c']:,} "
+            f"d={t['d']:,} N={t['n']:,}; expected {_fmt(m['e'])} (stratified age x sex x year)"
+        )
+        console.print(
+            f"  PRR {_fmt(m['prr'])} ({_fmt(m['prr_lo'])}-{_fmt(m['prr_hi'])}) chi2 {_fmt(m['chi2'], 1)}"
+            f" | ROR {_fmt(m['ror'])} ({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])})"
+            f" | IC {_fmt(m['ic'])} (IC025 {_fmt(m['ic025'])})"
+            + (f" | EBGM {_fmt(e['ebgm'])} (EB05 {_fmt(e['eb05'])}, EB95 {_fmt(e['eb95'])})" if e else "")
+        )
+        flags = [
+            n
+            for n, f in (
+                ("Evans", m["evans"]),
+                ("ROR025>1", m["ror_signal"]),
+                ("IC025>0", m["ic_signal"]),
+                ("EB05>=2", bool(e and (e["eb05"] or 0) >= 2)),
+            )
+            if f
+        ]
+        console.print("  signal by: " + (", ".join(flags) if flags else "none of the criteria (no signal is not 'no')"))
+        x = r.get("extras") or {}
+        if x:
+            tto = x["time_to_onset"]
+            console.print(
+                f"  time to onset: median {_fmt(tto['median_days'], 0)} days (IQR {_fmt(tto['q1_days'], 0)}-"
+                f"{_fmt(tto['q3_days'], 0)}) from {tto['cases_with_usable_dates']} of {tto['cases']} cases"
+            )
+            dc, rc = x["dechallenge"], x["rechallenge"]
+            console.print(
+                f"  dechallenge +{dc['positive']} -{dc['negative']} ?{dc['unknown']}; "
+                f"rechallenge +{rc['positive']} -{rc['negative']} ?{rc['unknown']}"
+            )
+            o = x["outcomes"]
+            console.print(
+                f"  serious outcome in {o['cases_with_a_serious_outcome']} cases: "
+                + ", ".join(f"{k} {v}" for k, v in o["by_outcome"].items())
+            )
+            console.print("  reporters: " + ", ".join(f"{k} {v}" for k, v in x["reporters"].items()))
+        if by == "quarter":
+            for q in r["trend"]:
+                console.print(
+                    f"  {q['quarter']}: cumulative a={q['a']} PRR {_fmt(q['prr'])} "
+                    f"({_fmt(q['prr_lo'])}-{_fmt(q['prr_hi'])}) IC025 {_fmt(q['ic025'])}"
+                )
+        for g in r.get("groups", []):
+            console.print(
+                f"  {g['group']}={g['value']}: a={g['a']} PRR {_fmt(g['prr'])} ROR {_fmt(g['ror'])} "
+                f"({_fmt(g['ror_lo'])}-{_fmt(g['ror_hi'])}) IC025 {_fmt(g['ic025'])}"
+            )
+    if res["count_tables"]:
+        console.print("\n[bold]count tables[/] (published aggregates; each kept apart)")
+        absent: dict[str, int] = {}
+        for row in res["count_tables"]:
+            if row["status"] != "counted":
+                absent[row["status"]] = absent.get(row["status"], 0) + 1
+                continue
+            m = row.get("measures")
+            extra = f" PRR {_fmt(m['prr'])} ROR {_fmt(m['ror'])} ({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])})" if m else ""
+            console.print(f"  {row['table']} [{row['period']}] {row['event']}: a={row['a']}{extra}")
+        for status, n in absent.items():
+            label = (
+                "not listed in a flagged-only table (not the same as zero)" if status.startswith("absent") else status
+            )
+            console.print(f"  {n} table x term look-ups: {label}", style="dim")
+
+
+@app.command()
+def signals(
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    all_pairs: Annotated[bool, typer.Option("--all", help="Every (ingredient, PT) pair with a >= 1.")] = True,
+    store: StoreOpt = None,
+    source: Annotated[str, typer.Option(help="Report source: faers, vaers or faers_ps.")] = "faers",
+    role: Annotated[str, typer.Option(help="ps, suspect or any.")] = "suspect",
+    no_squash: Annotated[bool, typer.Option("--no-squash", help="Fit the EBGM prior on all pairs unsquashed.")] = False,
+) -> None:
+    """All-pairs statistics (PRR, ROR, IC, EBGM with EB05/EB95) of one source, to Parquet."""
+    from adrlens import store as store_mod
+    from adrlens.signals.allpairs import all_pairs as run_all_pairs
+    from adrlens.signals.tables import SignalSettings
+
+    con = store_mod.connect(_store(store))
+    try:
+        res = run_all_pairs(
+            con,
+            SignalSettings(source=source, role=role, stratify=False),  # type: ignore[arg-type]
+            squash=not no_squash,
+        )
+    finally:
+        con.close()
+    res.write_parquet(out)
+    n_sig = sum(res.table.column("eb05_signal").to_pylist())
+    console.print(
+        f"{res.table.num_rows:,} pairs from {res.n_cases:,} cases of {source} written to {out}; "
+        f"{n_sig:,} with EB05 >= 2. Prior (alpha1, beta1, alpha2, beta2, P): "
+        + ", ".join(f"{x:.4g}" for x in res.prior.as_array())
+    )
+
+
 def main() -> None:
     """Console entry point: AdrlensError -> one clear line on stderr and exit code 2."""
     try:

@@ -34,8 +34,11 @@ class AllPairs:
     n_cases: int
 
     def write_parquet(self, path: str | Path) -> None:
-        meta = {b"adrlens": json.dumps({"settings": self.settings.to_dict(), "prior": self.prior.to_dict(),
-                                        "n_cases": self.n_cases}).encode()}
+        meta = {
+            b"adrlens": json.dumps(
+                {"settings": self.settings.to_dict(), "prior": self.prior.to_dict(), "n_cases": self.n_cases}
+            ).encode()
+        }
         pq.write_table(self.table.replace_schema_metadata(meta), str(path))
 
 
@@ -60,8 +63,9 @@ def pair_counts(con: duckdb.DuckDBPyConnection, settings: SignalSettings) -> tup
     return tbl, int(n_cases)
 
 
-def compute(counts: pa.Table, n_cases: int, settings: SignalSettings, squash: bool = True,
-            prior: mgps.Prior | None = None) -> AllPairs:
+def compute(
+    counts: pa.Table, n_cases: int, settings: SignalSettings, squash: bool = True, prior: mgps.Prior | None = None
+) -> AllPairs:
     """Measures and EBGM for a table of pair counts (columns ingredient, pt, a, drug_n, event_n)."""
     if counts.num_rows == 0:
         raise AdrlensError(f"no (drug, event) pairs in source {settings.source!r} for these settings")
@@ -110,28 +114,42 @@ def store_pair_stats(con: duckdb.DuckDBPyConnection, results: list[AllPairs]) ->
         a1, b1, a2, b2, p = (float(x) for x in r.prior.as_array())
         con.execute(
             "INSERT INTO signal_prior VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-            [r.settings.source, r.settings.role, r.n_cases, r.table.num_rows, a1, b1, a2, b2, p,
-             json.dumps(r.prior.to_dict(), default=str)],
+            [
+                r.settings.source,
+                r.settings.role,
+                r.n_cases,
+                r.table.num_rows,
+                a1,
+                b1,
+                a2,
+                b2,
+                p,
+                json.dumps(r.prior.to_dict(), default=str),
+            ],
         )
         con.register("_pairs", r.table)
         src, role = r.settings.source, r.settings.role
         if i == 0 and not _has(con, "pair_stats"):
-            con.execute("CREATE TABLE pair_stats AS SELECT ?::VARCHAR AS source, ?::VARCHAR AS role, * "
-                        "FROM _pairs LIMIT 0", [src, role])
+            con.execute(
+                "CREATE TABLE pair_stats AS SELECT ?::VARCHAR AS source, ?::VARCHAR AS role, * FROM _pairs LIMIT 0",
+                [src, role],
+            )
         con.execute("DELETE FROM pair_stats WHERE source = ? AND role = ?", [src, role])
         con.execute("INSERT INTO pair_stats SELECT ?, ?, * FROM _pairs", [src, role])
         con.unregister("_pairs")
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                            [table]).fetchall()[0][0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0]
+    )
 
 
 def load_prior(con: duckdb.DuckDBPyConnection, source: str, role: str = "suspect") -> mgps.Prior | None:
     """The MGPS prior saved for a source, or None when `adrlens signals --all` has not been run."""
     if not _has(con, "signal_prior"):
         return None
-    rows = con.execute("SELECT alpha1, beta1, alpha2, beta2, p FROM signal_prior WHERE source = ? AND role = ?",
-                       [source, role]).fetchall()
+    rows = con.execute(
+        "SELECT alpha1, beta1, alpha2, beta2, p FROM signal_prior WHERE source = ? AND role = ?", [source, role]
+    ).fetchall()
     return mgps.Prior.from_array(np.array(rows[0])) if rows else None

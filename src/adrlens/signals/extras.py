@@ -10,8 +10,15 @@ import duckdb
 
 from adrlens.signals.tables import SignalSettings
 
-OUTCOME_NAMES = {"DE": "death", "LT": "life-threatening", "HO": "hospitalisation", "DS": "disability",
-                 "CA": "congenital anomaly", "RI": "required intervention", "OT": "other serious"}
+OUTCOME_NAMES = {
+    "DE": "death",
+    "LT": "life-threatening",
+    "HO": "hospitalisation",
+    "DS": "disability",
+    "CA": "congenital anomaly",
+    "RI": "required intervention",
+    "OT": "other serious",
+}
 
 
 def _a_cases(settings: SignalSettings) -> str:
@@ -31,8 +38,9 @@ def _params(settings: SignalSettings, drug: str, pts: list[str] | tuple[str, ...
     return [*params, drug.lower(), [p.lower() for p in pts]]
 
 
-def time_to_onset(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...],
-                  settings: SignalSettings) -> dict:
+def time_to_onset(
+    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], settings: SignalSettings
+) -> dict:
     """Days from the drug's first therapy start (or vaccination) to the event date, day-precise dates only."""
     rows = con.execute(
         f"""WITH {_a_cases(settings)},
@@ -60,16 +68,25 @@ def time_to_onset(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tu
     ).fetchall()[0]
     q = rows[3] or [None, None, None]
     return {
-        "cases": int(rows[0]), "cases_with_usable_dates": int(rows[1]),
+        "cases": int(rows[0]),
+        "cases_with_usable_dates": int(rows[1]),
         "cases_event_before_start_excluded": int(rows[2]),
-        "median_days": q[1], "q1_days": q[0], "q3_days": q[2],
-        "bins": {"0-7 days": rows[4], "8-30 days": rows[5], "31-90 days": rows[6], "91-365 days": rows[7],
-                 "over a year": rows[8]},
+        "median_days": q[1],
+        "q1_days": q[0],
+        "q3_days": q[2],
+        "bins": {
+            "0-7 days": rows[4],
+            "8-30 days": rows[5],
+            "31-90 days": rows[6],
+            "91-365 days": rows[7],
+            "over a year": rows[8],
+        },
     }
 
 
-def challenge(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...],
-              settings: SignalSettings) -> dict:
+def challenge(
+    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], settings: SignalSettings
+) -> dict:
     """Dechallenge and rechallenge per case: positive (Y), negative (N), unknown (U, D, empty)."""
     out = {}
     for col in ("dechal", "rechal"):
@@ -89,8 +106,9 @@ def challenge(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[
     return out
 
 
-def outcomes(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...],
-             settings: SignalSettings) -> dict:
+def outcomes(
+    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], settings: SignalSettings
+) -> dict:
     """Cases by reported outcome (a case can have several) and cases with any serious outcome."""
     rows = con.execute(
         f"""WITH {_a_cases(settings)}
@@ -108,8 +126,9 @@ def outcomes(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[s
     return {"by_outcome": by, "cases_with_a_serious_outcome": int(anyser)}
 
 
-def reporters(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...],
-              settings: SignalSettings) -> dict:
+def reporters(
+    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], settings: SignalSettings
+) -> dict:
     """Cases by reporter type: health professional, consumer, lawyer, unknown."""
     rows = con.execute(
         f"""WITH {_a_cases(settings)}

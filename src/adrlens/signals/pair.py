@@ -27,15 +27,17 @@ class PairSignal:
     groups: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return json_safe({
-            "table": self.table.to_dict(),
-            "measures": self.measures.to_dict(),
-            "ebgm": self.ebgm,
-            "ebgm_prior": self.prior_source,
-            "trend": self.trend,
-            "extras": self.extras,
-            "groups": self.groups,
-        })
+        return json_safe(
+            {
+                "table": self.table.to_dict(),
+                "measures": self.measures.to_dict(),
+                "ebgm": self.ebgm,
+                "ebgm_prior": self.prior_source,
+                "trend": self.trend,
+                "extras": self.extras,
+                "groups": self.groups,
+            }
+        )
 
 
 def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict | None:
@@ -46,19 +48,34 @@ def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict | None:
 
 
 def pair_signal(
-    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], event: str | None = None,
-    settings: SignalSettings | None = None, by: str | None = None, extras: bool = True,
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    pts: list[str] | tuple[str, ...],
+    event: str | None = None,
+    settings: SignalSettings | None = None,
+    by: str | None = None,
+    extras: bool = True,
 ) -> PairSignal:
     settings = settings or SignalSettings()
     t = two_by_two(con, drug, pts, event=event, settings=settings)
     m = Measures.from_counts(t.a, t.b, t.c, t.d, e=t.e)
     prior = load_prior(con, settings.source)
-    res = PairSignal(table=t, measures=m, ebgm=_ebgm_one(t.a, t.e, prior),
-                     prior_source=f"MGPS prior fitted over all pairs of {settings.source}" if prior else None)
+    res = PairSignal(
+        table=t,
+        measures=m,
+        ebgm=_ebgm_one(t.a, t.e, prior),
+        prior_source=f"MGPS prior fitted over all pairs of {settings.source}" if prior else None,
+    )
     if extras and t.a > 0:
         res.trend = [
-            {**q, **{k: v for k, v in Measures.from_counts(q["a"], q["b"], q["c"], q["d"]).to_dict().items()
-                     if k in ("prr", "prr_lo", "prr_hi", "ror", "ror_lo", "ror_hi", "ic", "ic025", "e")}}
+            {
+                **q,
+                **{
+                    k: v
+                    for k, v in Measures.from_counts(q["a"], q["b"], q["c"], q["d"]).to_dict().items()
+                    if k in ("prr", "prr_lo", "prr_hi", "ror", "ror_lo", "ror_hi", "ic", "ic025", "e")
+                },
+            }
             for q in cumulative_by_quarter(con, drug, pts, settings)
         ]
         res.extras = {
@@ -70,6 +87,15 @@ def pair_signal(
     if by and by != "quarter":
         for value, gt in by_group(con, drug, pts, by, settings):
             gm = Measures.from_counts(gt.a, gt.b, gt.c, gt.d, e=gt.e)
-            res.groups.append({"group": by, "value": value, "a": gt.a, "b": gt.b, "c": gt.c, "d": gt.d,
-                               **{k: v for k, v in gm.to_dict().items() if k not in ("a", "b", "c", "d")}})
+            res.groups.append(
+                {
+                    "group": by,
+                    "value": value,
+                    "a": gt.a,
+                    "b": gt.b,
+                    "c": gt.c,
+                    "d": gt.d,
+                    **{k: v for k, v in gm.to_dict().items() if k not in ("a", "b", "c", "d")},
+                }
+            )
     return res

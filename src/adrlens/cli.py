@@ -380,6 +380,26 @@ def signals(
     )
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help='For example: "Can amlodipine cause peripheral neuropathy?"')],
+    store: StoreOpt = None,
+) -> None:
+    """Answer a question in plain words from the labels, the literature and the reports."""
+    from adrlens import api
+    from adrlens.answer import answer_text
+
+    with _progress_bar("building store (first run)") as bar:
+        task = bar.add_task("", total=None)
+        api.ensure_store(
+            store,
+            progress=lambda name, i, n: bar.update(
+                task, completed=i, total=n, description=Path(name.split("::")[-1]).name
+            ),
+        )
+    console.print(answer_text(question, store=store), markup=False, highlight=False)
+
+
 def main() -> None:
     """Console entry point: AdrlensError -> one clear line on stderr and exit code 2."""
     try:

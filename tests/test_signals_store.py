@@ -1,0 +1,128 @@
+"""Signals from a real store: known signals come out, the CLI prints them, JSON has its schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from adrlens import api
+from adrlens.cli import app
+from adrlens.ingest import ingest
+from adrlens.signals.pair import pair_signal
+from adrlens.signals.tables import SignalSettings
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """VAERS 1990-2006, FAERS 2022Q3 (PS) and the FAERS samples, with knowledge and all-pairs statistics."""
+    path = tmp_path_factory.mktemp("real") / "real.duckdb"
+    api.build_store(path)
+    return path
+
+
+def _signal(store: Path, drug: str, pts: list[str], source: str) -> dict:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return pair_signal(con, drug, pts, settings=SignalSettings(source=source), extras=False).to_dict()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("drug", "pts", "source"),
+    [
+        ("rotavirus vaccine", ["intussusception"], "vaers"),
+        ("influenza vaccine", ["guillain-barre syndrome"], "vaers"),
+        ("atorvastatin", ["rhabdomyolysis"], "faers_ps"),
+        ("rosuvastatin", ["rhabdomyolysis"], "faers_ps"),
+        ("simvastatin", ["rhabdomyolysis"], "faers_ps"),
+    ],
+)
+def test_known_signals_reach_eb05_2(real_store: Path, drug: str, pts: list[str], source: str) -> None:
+    r = _signal(real_store, drug, pts, source)
+    assert r["table"]["a"] >= 5
+    assert r["ebgm"] is not None and r["ebgm"]["eb05"] >= 2
+    assert r["measures"]["ror_lo"] > 1
+
+
+def test_rotashield_intussusception_counts(real_store: Path) -> None:
+    # RotaShield was on the US market 1998-1999 only; VAERS reports of intussusception came then.
+    con = duckdb.connect(str(real_store), read_only=True)
+    years = dict(
+        con.execute("""
+        SELECT r.report_year, count(DISTINCT r.caseid) FROM report r
+        JOIN report_drug d USING (source, caseid) JOIN report_event e USING (source, caseid)
+        WHERE r.source = 'vaers' AND d.ingredient = 'rotavirus vaccine' AND e.pt = 'intussusception'
+        GROUP BY 1""").fetchall()
+    )
+    con.close()
+    assert sum(v for y, v in years.items() if y in (1998, 1999, 2000)) >= 100
+
+
+def test_signal_cli_text_and_json(real_store: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["signal", "Norvasc", "pins and needles", "--store", str(real_store)])
+    assert res.exit_code == 0, res.output
+    assert "amlodipine" in res.output and "PRR" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "signal",
+            "flu shot",
+            "Guillain-Barre syndrome",
+            "--store",
+            str(real_store),
+            "--source",
+            "vaers",
+            "--json",
+            "--by",
+            "sex",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert set(out) == {"drug", "event", "store", "sources", "count_tables"}
+    v = out["sources"]["vaers"]
+    assert v["status"] == "counted"
+    assert {"table", "measures", "ebgm", "trend", "extras", "groups"} <= set(v)
+    assert v["extras"]["time_to_onset"]["median_days"] is not None
+    assert {g["value"] for g in v["groups"]} == {"F", "M"}
+    assert v["trend"][-1]["a"] == v["table"]["a"]
+
+
+def test_signal_cli_unknown_drug_is_a_clear_error(real_store: Path) -> None:
+    from adrlens.errors import ResolutionError
+
+    with pytest.raises(ResolutionError, match="unknown drug"):
+        api.signal("qwertyzzz", "headache", store=real_store)
+
+
+def test_all_pairs_parquet(real_store: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "pairs.parquet"
+    res = CliRunner().invoke(
+        app, ["signals", "--all", "--store", str(real_store), "--source", "vaers", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    t = pq.read_table(out)
+    assert t.num_rows > 20_000
+    assert {"ingredient", "pt", "a", "prr", "ror_lo", "ic025", "ebgm", "eb05", "eb95"} <= set(t.column_names)
+    assert min(t.column("a").to_pylist()) >= 1
+
+
+def test_build_is_idempotent_on_reingest(real_store: Path, data_dir: Path) -> None:
+    con = duckdb.connect(str(real_store), read_only=True)
+    before = con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall()
+    con.close()
+    s = ingest([data_dir / "vaers" / "complete"], real_store)
+    assert not s.ingested
+    con = duckdb.connect(str(real_store), read_only=True)
+    assert con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall() == before
+    counts = dict(before)
+    con.close()
+    assert counts["vaers"] == 203_446 and counts["faers_ps"] == 215_867

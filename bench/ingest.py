@@ -26,7 +26,8 @@ files = [p for p in pathlib.Path(sys.argv[1]).rglob('*') if p.is_file() and p.su
 con = duckdb.connect(sys.argv[2])
 for i, f in enumerate(sorted(files)):
     if f.parent.name.lower() == 'deleted':
-        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv('{f}', header=false, columns={{'caseid': 'VARCHAR'}})")
+        cols = "{'caseid': 'VARCHAR'}"
+        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv('{f}', header=false, columns={cols})")
         continue
     con.execute(f'''CREATE TABLE t{i} AS SELECT * FROM read_csv('{f}', delim='$', header=true, all_varchar=true,
                     quote='', escape='', strict_mode=false, null_padding=true, ignore_errors=true,

@@ -23,3 +23,13 @@ def samples_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> P
     summary = ingest([data_dir / "faers" / "samples"], path)
     assert not summary.failed, [f.error for f in summary.failed]
     return path
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """VAERS 1990-2006, FAERS 2022Q3 (PS) and the FAERS samples, with knowledge and all-pairs statistics."""
+    path = tmp_path_factory.mktemp("real") / "real.duckdb"
+    from adrlens import api
+
+    api.build_store(path)
+    return path

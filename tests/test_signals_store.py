@@ -16,14 +16,6 @@ from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
 
 
-@pytest.fixture(scope="session")
-def real_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
-    """VAERS 1990-2006, FAERS 2022Q3 (PS) and the FAERS samples, with knowledge and all-pairs statistics."""
-    path = tmp_path_factory.mktemp("real") / "real.duckdb"
-    api.build_store(path)
-    return path
-
-
 def _signal(store: Path, drug: str, pts: list[str], source: str) -> dict:
     con = duckdb.connect(str(store), read_only=True)
     try:

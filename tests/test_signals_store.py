@@ -118,3 +118,23 @@ def test_build_is_idempotent_on_reingest(real_store: Path, data_dir: Path) -> No
     counts = dict(before)
     con.close()
     assert counts["vaers"] == 203_446 and counts["faers_ps"] == 215_867
+
+
+@pytest.mark.parametrize("drug", ["atorvastatin", "rosuvastatin", "simvastatin"])
+def test_statins_rhabdomyolysis_in_whole_faers_class_tables(real_store: Path, drug: str) -> None:
+    rows = [r for r in api.count_tables(real_store, drug, ["rhabdomyolysis"]) if r["table"].startswith("class_tables")]
+    full = [
+        r for r in rows if r["table"] in ("class_tables:pvlrt_statin_2014q3_2020q4", "class_tables:pvebayes_statin2025")
+    ]
+    assert len(full) == 2
+    for r in full:
+        assert r["status"] == "counted" and r["a"] > 100
+        assert r["a"] + r["b"] + r["c"] + r["d"] == r["n"]
+        assert r["eb05"] >= 2 and r["ror_lo"] > 1
+
+
+def test_flagged_table_absence_is_not_zero(real_store: Path) -> None:
+    rows = api.count_tables(real_store, "amlodipine", ["paraesthesia"])
+    flagged = [r for r in rows if r["table"] == "signals:2025q4_2026q1"]
+    assert flagged and flagged[0]["status"] == "absent_from_flagged_table" and flagged[0]["a"] is None
+    assert all(r["eb05"] is None for r in rows if r["flagged_only"])

@@ -101,9 +101,9 @@ def answer_text(question: str, store: Path | None = None) -> str:
                 else "No signal, which does not mean no risk."
             )
         )
-    counted = [c for c in res["count_tables"] if c["status"] == "counted" and c.get("measures")]
+    counted = [c for c in res["count_tables"] if c["status"] == "counted" and c.get("ror") is not None]
     for c in counted:
-        m = c["measures"]
+        m = c
         lines.append(
             f"- {c['table']} ({c['period']}), {c['event']}: a={c['a']}, ROR {_fmt(m['ror'])} "
             f"({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])})."

@@ -14,7 +14,7 @@ from pathlib import Path
 from adrlens import config
 from adrlens import store as store_mod
 from adrlens.errors import AdrlensError
-from adrlens.signals.measures import Measures, json_safe
+from adrlens.signals.measures import json_safe
 from adrlens.signals.tables import SignalSettings
 
 # What the default store holds: every shared report source (each kept apart by `source`).
@@ -38,6 +38,7 @@ def finish_store(path: Path, progress: Callable[[str, int, int], None] | None = 
     """Knowledge tables and the all-pairs statistics (with each source's MGPS prior), atomically."""
     from adrlens.knowledge import build_knowledge
     from adrlens.signals.allpairs import all_pairs, store_pair_stats
+    from adrlens.signals.counttables import build_count_tables
 
     with store_mod.build(path) as con:
         if progress:
@@ -50,7 +51,11 @@ def finish_store(path: Path, progress: Callable[[str, int, int], None] | None = 
                 progress(f"all-pairs statistics: {src}", i, len(sources))
             results.append(all_pairs(con, SignalSettings(source=src, stratify=False)))
         store_pair_stats(con, results)
-    return {"knowledge": counts, "pairs": {r.settings.source: r.table.num_rows for r in results}}
+        if progress:
+            progress("published count tables", len(sources), len(sources))
+        tables = build_count_tables(con)
+    return {"knowledge": counts, "pairs": {r.settings.source: r.table.num_rows for r in results},
+            "count_tables": tables}
 
 
 def ensure_store(path: Path | None = None, progress: Callable[[str, int, int], None] | None = None) -> Path:
@@ -73,7 +78,6 @@ def signal(
 ) -> dict:
     """What the reports say about a drug and an event (free text), per source, plus the count tables."""
     from adrlens.signals.pair import pair_signal
-    from adrlens.sources import aggregates
     from adrlens.vocab.resolve import resolve_condition, resolve_drug
 
     d = resolve_drug(drug)
@@ -107,23 +111,18 @@ def signal(
     finally:
         con.close()
     if d.kind == "drug":
-        tables = aggregates.load_all()  # parsed once per call, then each PT is a dictionary look-up
-        for pt in c.pts:
-            for pc in aggregates.lookup(d.name, pt, tables):
-                row = {
-                    "table": pc.source,
-                    "event": pt,
-                    "status": pc.status,
-                    "period": pc.period,
-                    "unit": pc.unit,
-                    "a": pc.a,
-                    "b": pc.b,
-                    "c": pc.c,
-                    "d": pc.d,
-                    "n": pc.n,
-                    "note": pc.note,
-                }
-                if pc.status == "counted" and None not in (pc.a, pc.b, pc.c, pc.d):
-                    row["measures"] = Measures.from_counts(pc.a, pc.b, pc.c, pc.d).to_dict()
-                out["count_tables"].append(row)
+        out["count_tables"] = count_tables(path, d.name, c.pts)
     return json_safe(out)
+
+
+def count_tables(store: Path, drug: str, pts: list[str] | tuple[str, ...]) -> list[dict]:
+    """The drug's rows in every published count table (from the store), one per table and PT."""
+    from adrlens.signals.counttables import lookup
+
+    con = store_mod.connect(store)
+    try:
+        if not store_mod.has_table(con, "count_pair"):
+            return []
+        return lookup(con, drug, pts)
+    finally:
+        con.close()

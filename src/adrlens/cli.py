@@ -338,8 +338,10 @@ def signal(
             if row["status"] != "counted":
                 absent[row["status"]] = absent.get(row["status"], 0) + 1
                 continue
-            m = row.get("measures")
-            extra = f" PRR {_fmt(m['prr'])} ROR {_fmt(m['ror'])} ({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])})" if m else ""
+            m = row
+            extra = f" PRR {_fmt(m['prr'])} ROR {_fmt(m['ror'])} ({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])})"
+            if m.get("eb05") is not None:
+                extra += f" EBGM {_fmt(m['ebgm'])} (EB05 {_fmt(m['eb05'])})"
             console.print(f"  {row['table']} [{row['period']}] {row['event']}: a={row['a']}{extra}")
         for status, n in absent.items():
             label = (

@@ -384,22 +384,58 @@ def signals(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help='For example: "Can amlodipine cause peripheral neuropathy?"')],
+    question: Annotated[
+        str | None, typer.Argument(help='For example: "Can amlodipine cause peripheral neuropathy?"')
+    ] = None,
+    drug: Annotated[str | None, typer.Option("--drug", help="The drug, instead of a question.")] = None,
+    condition: Annotated[str | None, typer.Option("--condition", help="The condition, instead of a question.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    scope: Annotated[str, typer.Option(help="narrow or broad set of the condition's preferred terms.")] = "narrow",
     store: StoreOpt = None,
 ) -> None:
-    """Answer a question in plain words from the labels, the literature and the reports."""
-    from adrlens import api
-    from adrlens.answer import answer_text
+    """Answer "Can DRUG cause CONDITION?" with a graded, sourced article (Markdown, HTML or JSON)."""
+    from adrlens.question import understand
 
-    with _progress_bar("building store (first run)") as bar:
+    if fmt not in ("md", "html", "json"):
+        raise AdrlensError("--format must be md, html or json")
+    if scope not in ("narrow", "broad"):
+        raise AdrlensError("--scope must be narrow or broad")
+    if question is None and not (drug and condition):
+        raise AdrlensError(
+            'Ask a question ("Can amlodipine cause peripheral neuropathy?") or give --drug and --condition.'
+        )
+    understand(question, drug=drug, condition=condition, scope=scope)  # a typo fails now, before any store build
+    from adrlens.engine import Engine
+
+    with _progress_bar("building the store from the shared data (first run only)") as bar:
         task = bar.add_task("", total=None)
-        api.ensure_store(
+        engine = Engine(
             store,
             progress=lambda name, i, n: bar.update(
                 task, completed=i, total=n, description=Path(name.split("::")[-1]).name
             ),
         )
-    console.print(answer_text(question, store=store), markup=False, highlight=False)
+    try:
+        answer = engine.answer(question, drug=drug, condition=condition, scope=scope)
+    finally:
+        engine.close()
+    if fmt == "json":
+        text = json.dumps(answer.to_dict(), indent=2) + "\n"
+    elif fmt == "html":
+        from adrlens.report import render_html
+
+        text = render_html(answer)
+    else:
+        from adrlens.report import render_markdown
+
+        text = render_markdown(answer)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def main() -> None:

@@ -1,14 +1,41 @@
 """User words -> a drug (ingredient or vaccine product group) and a condition (concept or lone PT).
 
 Raises ResolutionError with candidate suggestions when nothing fits, and when a query is ambiguous
-(two readings score within a hair of each other) so the caller can offer the choices.
+(two readings score within a hair of each other, or a brand names a combination of ingredients) so
+the caller can offer the choices.
+
+Both vocabularies are loaded once per process (per data folder): loading them costs ~1.5 s cold, a
+resolution then costs milliseconds (tens of ms when a misspelling needs the fuzzy matcher).
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from adrlens import config
 from adrlens.errors import ResolutionError
+
+if TYPE_CHECKING:
+    from adrlens.vocab.conditions import ConditionVocabulary
+    from adrlens.vocab.drugs import DrugVocabulary
+
+# Drug readings below this score are not trusted (fuzzy scores are 0.95 x spelling similarity, so a
+# misspelling must be >= ~84% similar to a known name).
+DRUG_MIN_SCORE = 0.8
+# Two fuzzy drug readings closer than this are a coin toss: ask instead of guessing.
+DRUG_FUZZY_MARGIN = 0.02
+# Fuzzy condition readings below this (0.8 x trigram Dice) are noise: "loss" is not "Taste disturbance".
+CONDITION_FUZZY_MIN = 0.5
+CONDITION_FUZZY_MARGIN = 0.02
+
+_LOCK = threading.Lock()
+_CONDITION_VOCABS: dict[str, ConditionVocabulary] = {}
+_MEMO_LIMIT = 4096
+_DRUG_MEMO: dict[str, ResolvedDrug] = {}
+_COND_MEMO: dict[tuple[str, str], ResolvedCondition] = {}
 
 
 @dataclass(frozen=True)
@@ -16,7 +43,9 @@ class ResolvedDrug:
     name: str  # ingredient or vaccine product group, lower-case
     kind: str  # 'drug' | 'vaccine'
     matched: str
-    method: str
+    method: str  # 'exact' | 'salt' | 'brand' | 'synonym' | 'fuzzy' | 'vaccine vocabulary' | ...
+    score: float = 1.0  # 1.0 exact .. ~0.8 for a doubtful misspelling
+    also: tuple[str, ...] = ()  # vaccines: other product groups the words name (combination vaccines)
 
 
 @dataclass(frozen=True)
@@ -27,48 +56,188 @@ class ResolvedCondition:
     narrow: tuple[str, ...]
     broad: tuple[str, ...]
     matched: str
-    method: str
+    method: str  # 'concept' | 'synonym' | 'pt' | 'llt' | 'hpo_lay' | 'hpo' | 'do' | 'label' | 'fuzzy'
+    score: float = 1.0
+    via_pt: str | None = None  # the PT that led to the concept ("tingling" -> paraesthesia), if any
+
+
+def drug_vocabulary() -> DrugVocabulary:
+    """The drug vocabulary of the configured data folder (DrugVocabulary caches it per process)."""
+    from adrlens.vocab.drugs import DrugVocabulary
+
+    return DrugVocabulary.load()
+
+
+def condition_vocabulary() -> ConditionVocabulary:
+    """The condition vocabulary of the configured data folder, loaded once per process."""
+    from adrlens.vocab.conditions import ConditionVocabulary
+
+    key = str(config.data_dir())
+    with _LOCK:
+        vocab = _CONDITION_VOCABS.get(key)
+        if vocab is None:
+            vocab = ConditionVocabulary.load()
+            _CONDITION_VOCABS[key] = vocab
+        return vocab
+
+
+def _remember(memo: dict, key: object, value: object) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Drugs
 
 
 def resolve_drug(text: str) -> ResolvedDrug:
+    """A drug or vaccine name (brand, generic, salt, misspelling, "the flu shot") -> one ingredient/group."""
+    q = " ".join(str(text or "").split())
+    if not q:
+        raise ResolutionError("no drug given. Name a medicine or vaccine (for example Norvasc or amlodipine).")
+    hit = _DRUG_MEMO.get(q)
+    if hit is None:
+        hit = _resolve_drug(q)
+        _remember(_DRUG_MEMO, q, hit)
+    return hit
+
+
+def _resolve_drug(q: str) -> ResolvedDrug:
     from adrlens.vocab.vaccines import resolve_vaccine
 
-    q = text.strip()
-    if not q:
-        raise ResolutionError("no drug given")
     vax = resolve_vaccine(q)
     if vax:
-        return ResolvedDrug(vax[0], "vaccine", q, "vaccine vocabulary")
-    from adrlens.vocab.drugs import DrugVocabulary
-
-    vocab = DrugVocabulary.load()
+        return ResolvedDrug(vax[0], "vaccine", q, "vaccine vocabulary", 1.0, tuple(vax[1:]))
+    vocab = drug_vocabulary()
     matches = vocab.resolve(q)
-    if matches and matches[0].score >= 0.8:
-        m = matches[0]
-        return ResolvedDrug(m.ingredient, "drug", m.matched, m.method)
-    raise ResolutionError(
-        f"unknown drug {text!r}. Give a brand or generic name (for example Norvasc or amlodipine).",
-        candidates=[m.ingredient for m in matches[:5]],
-    )
+    good = [m for m in matches if m.score >= DRUG_MIN_SCORE]
+    if not good:
+        raise ResolutionError(
+            f"unknown drug {q!r}. Give a brand or generic name (for example Norvasc or amlodipine) "
+            "or a vaccine (for example flu vaccine).",
+            candidates=drug_suggestions(q),
+        )
+    top = good[0]
+    if top.method != "fuzzy":
+        # One name, several ingredients: a combination product (Lotrel = amlodipine + benazepril).
+        combo = [m.ingredient for m in good if m.method == top.method and m.matched == top.matched]
+        if len(combo) > 1:
+            raise ResolutionError(
+                f"{q!r} names several ingredients ({', '.join(combo)}); the reports are counted per "
+                f"ingredient, so ask about one of them (for example: Can {combo[0]} cause headache?).",
+                candidates=combo,
+            )
+    elif len(good) > 1 and good[1].method == "fuzzy" and top.score - good[1].score < DRUG_FUZZY_MARGIN:
+        names = [m.ingredient for m in good if top.score - m.score < DRUG_FUZZY_MARGIN]
+        raise ResolutionError(
+            f"{q!r} is ambiguous: it is spelt like {' and '.join(names[:3])}; say which one you mean.",
+            candidates=names,
+        )
+    return ResolvedDrug(top.ingredient, "drug", top.matched, top.method, top.score)
+
+
+def drug_suggestions(text: str, limit: int = 5) -> list[str]:
+    """Known drug and vaccine names loosely similar to text (for "did you mean"), as ingredients/groups."""
+    from rapidfuzz import fuzz, process
+
+    from adrlens.vocab.vaccines import all_vaccine_names
+
+    key = " ".join(str(text).lower().split())
+    if len(key) < 3:
+        return []
+    vocab = drug_vocabulary()
+    # The vocabulary's own list of short, letters-only ingredient and brand names (no chemical names);
+    # its public resolve() only offers matches >= 80% similar, too strict for "did you mean".
+    choices = vocab._fuzzy_choices()
+    out: list[str] = []
+    for name, _score, _ in process.extract(key, choices, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=60):
+        ing = vocab.canonical(name)
+        if ing and ing not in out:
+            out.append(ing)
+    vax_names = {s.lower(): g for g, syns in all_vaccine_names().items() for s in (g, *syns)}
+    for name, _score, _ in process.extract(key, list(vax_names), scorer=fuzz.ratio, limit=3, score_cutoff=70):
+        if vax_names[name] not in out:
+            out.append(vax_names[name])
+    return out[:limit]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Conditions
 
 
 def resolve_condition(text: str, scope: str = "narrow") -> ResolvedCondition:
-    from adrlens.vocab.conditions import ConditionVocabulary, is_ambiguous
+    """Condition words (medical or lay: "pins and needles", "heart attack") -> a concept or a lone PT."""
+    if scope not in ("narrow", "broad"):
+        raise ResolutionError(f"unknown scope {scope!r}; use 'narrow' or 'broad'.")
+    q = " ".join(str(text or "").split())
+    if not q:
+        raise ResolutionError("no condition given. Name a side effect (for example tingling or hair loss).")
+    key = (q.lower(), scope)
+    hit = _COND_MEMO.get(key)
+    if hit is None:
+        hit = _resolve_condition(q, scope)
+        _remember(_COND_MEMO, key, hit)
+    return hit
 
-    vocab = ConditionVocabulary.load()
-    matches = vocab.resolve(text)
+
+def _resolve_condition(q: str, scope: str) -> ResolvedCondition:
+    from adrlens.vocab.conditions import is_ambiguous
+
+    vocab = condition_vocabulary()
+    matches = vocab.resolve(q, limit=8)
+    if matches and matches[0].method == "fuzzy":
+        if matches[0].score < CONDITION_FUZZY_MIN:
+            raise ResolutionError(
+                f"unknown condition {q!r}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
+                candidates=list(dict.fromkeys([*condition_suggestions(q), *(m.label for m in matches)]))[:6],
+            )
+        close = [m for m in matches if matches[0].score - m.score < CONDITION_FUZZY_MARGIN]
+        if len({m.label for m in close}) > 1:
+            raise ResolutionError(
+                f"{q!r} is ambiguous: it is spelt like {', '.join(dict.fromkeys(m.label for m in close))}; "
+                "say which one you mean.",
+                candidates=list(dict.fromkeys(m.label for m in close)),
+            )
     if not matches:
         raise ResolutionError(
-            f"unknown condition {text!r}. Try a medical term (peripheral neuropathy) or a symptom (tingling)."
+            f"unknown condition {q!r}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
+            candidates=condition_suggestions(q),
         )
     if is_ambiguous(matches) and matches[0].label != matches[1].label:
+        tied = [m.label for m in matches if matches[0].score - m.score <= 0.015]
         raise ResolutionError(
-            f"{text!r} could mean several conditions; say which one.",
+            f"{q!r} is ambiguous: it could mean {', '.join(dict.fromkeys(tied))}; say which one "
+            "(for example: gastrointestinal bleeding).",
             candidates=list(dict.fromkeys(m.label for m in matches)),
         )
     m = matches[0]
     if m.concept is not None:
         c = m.concept
-        return ResolvedCondition(c.name, c.id, c.pts(scope), c.pts("narrow"), c.pts("broad"), m.matched, m.method)
+        via = m.pt
+        if via is None:
+            # A synonym hit ("tingling") still has a PT behind it when another reading went through one.
+            via = next((x.pt for x in matches[1:] if x.pt and x.pt in c.pts("broad") and x.method != "fuzzy"), None)
+        return ResolvedCondition(
+            c.name, c.id, c.pts(scope), c.pts("narrow"), c.pts("broad"), m.matched, m.method, m.score, via
+        )
     pt = (m.pt or m.matched).lower()
-    return ResolvedCondition(pt, None, (pt,), (pt,), (pt,), m.matched, m.method)
+    return ResolvedCondition(pt, None, (pt,), (pt,), (pt,), m.matched, m.method, m.score, pt)
+
+
+def condition_suggestions(text: str, limit: int = 5) -> list[str]:
+    """Catalogue concepts loosely similar to text (for "did you mean")."""
+    from rapidfuzz import fuzz, process
+
+    key = " ".join(str(text).lower().split())
+    if len(key) < 3:
+        return []
+    names: dict[str, str] = {}
+    for c in condition_vocabulary().concepts():
+        for s in (c.name, *c.synonyms):
+            names.setdefault(re.sub(r"\s+", " ", s.lower()), c.name)
+    out: list[str] = []
+    for name, _score, _ in process.extract(key, list(names), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=70):
+        if names[name] not in out:
+            out.append(names[name])
+    return out[:limit]

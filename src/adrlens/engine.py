@@ -1,0 +1,250 @@
+"""The answer engine: a question in, an `adrlens.model.Answer` out.
+
+    from adrlens.engine import Engine
+    eng = Engine()                                    # opens (or first builds) the default store
+    a = eng.answer("Can amlodipine cause peripheral neuropathy?")
+    a.verdict.grade, a.verdict.headline
+
+The engine keeps its vocabularies and a read-only store connection, so a warm answer is fast.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+from adrlens import __version__
+from adrlens import store as store_mod
+from adrlens.evidence.label import label_evidence
+from adrlens.evidence.literature import literature_evidence
+from adrlens.evidence.reports import count_table_evidence, describe_sources, report_evidence
+from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Verdict
+from adrlens.signals.tables import SignalSettings
+from adrlens.verdict import grade
+
+SAFETY = [
+    "Talk to your doctor or pharmacist about any symptom you think may be a side effect.",
+    "Do not stop or change a medicine, or its dose, without talking to the clinician who prescribed it.",
+]
+
+_ENGINES: dict[str, Engine] = {}
+
+
+class Engine:
+    def __init__(self, store: str | Path | None = None, progress=None) -> None:
+        from adrlens import api
+
+        self.store = api.ensure_store(Path(store) if store else None, progress=progress)
+        self.con = store_mod.connect(self.store)
+        self.sources = describe_sources(self.con)
+        self._methods_cache: dict | None = None
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- question -> drug and condition ------------------------------------------------------------------
+    def understand(self, question: str | None, drug: str | None, condition: str | None, scope: str):
+        from adrlens.question import understand
+
+        return understand(question, drug=drug, condition=condition, scope=scope)
+
+    def answer(
+        self, question: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"
+    ) -> Answer:
+        u = self.understand(question, drug, condition, scope)
+        d, c = u.drug, u.condition
+        narrow, broad = list(c.narrow), list(c.broad)
+        drug_info = DrugInfo(
+            input=drug or u.question.drug_text,
+            name=d.name,
+            kind=d.kind,
+            matched=d.matched,
+            method=d.method,
+            profile=self._profile(d.name),
+            synonyms=self._synonyms(d.name, d.kind),
+        )
+        cond_info = ConditionInfo(
+            input=condition or u.question.condition_text,
+            label=c.label,
+            concept_id=c.concept_id,
+            scope=scope,
+            pts=list(c.pts),
+            narrow=narrow,
+            broad=broad,
+            description=self._describe(c),
+        )
+        ev: list[Evidence] = []
+        ev += label_evidence(self.con, d.name, narrow, broad, c.label)
+        ev += literature_evidence(self.con, d.name, broad, [c.label], c.label)
+        reps, charts = report_evidence(self.con, d.name, narrow, broad, c.label)
+        ev += reps
+        ev += count_table_evidence(self.con, d.name, narrow, broad, c.label)
+        ev += self._confounding(d.name, narrow, broad, c.label)
+        verdict = grade(ev, d.name, c.label)
+        verdict.headline = headline(verdict, ev, d.name, c.label)
+        return Answer(
+            question=question or f"Can {drug} cause {condition}?",
+            drug=drug_info,
+            condition=cond_info,
+            evidence=ev,
+            verdict=verdict,
+            charts=charts,
+            related=self._related(d.name, c.label, narrow),
+            methods=self._methods(),
+            safety=self._safety(cond_info),
+            generated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        )
+
+    # -- pieces ------------------------------------------------------------------------------------------
+    def _profile(self, drug: str) -> dict | None:
+        from adrlens.knowledge import drug_profile
+
+        return drug_profile(self.con, drug)
+
+    def _synonyms(self, drug: str, kind: str) -> list[str]:
+        if kind != "drug":
+            from adrlens.vocab.vaccines import all_vaccine_names
+
+            return all_vaccine_names().get(drug, [])[:6]
+        from adrlens.vocab.drugs import DrugVocabulary
+
+        return DrugVocabulary.load().synonyms(drug)[:6]
+
+    def _describe(self, c) -> dict | None:
+        from adrlens.vocab.resolve import condition_vocabulary
+
+        v = condition_vocabulary()
+        try:
+            return v.describe(v.concept(c.concept_id) if c.concept_id else c.label)
+        except Exception:  # a PT with no description is not an error for the answer
+            return None
+
+    def _confounding(self, drug: str, narrow: list[str], broad: list[str], label: str) -> list[Evidence]:
+        from adrlens.evidence.classeffect import class_effect
+        from adrlens.evidence.confounding import confounding, indication_overlap
+
+        out = confounding(self.con, drug, narrow, SignalSettings(), label)
+        out += indication_overlap(self.con, drug, broad, SignalSettings())
+        out += class_effect(self.con, drug, narrow, condition_label=label)
+        return out
+
+    def _related(self, drug: str, label: str, narrow: list[str]) -> dict:
+        if not store_mod.has_table(self.con, "pair_stats"):
+            return {}
+        top_src = self.con.execute(
+            "SELECT source FROM report_drug WHERE ingredient = ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", [drug]
+        ).fetchall()
+        drug_top = []
+        if top_src:
+            drug_top = [
+                dict(zip(("pt", "source", "a", "eb05", "ror_lo"), r, strict=True))
+                for r in self.con.execute(
+                    """SELECT pt, source, a, eb05, ror_lo FROM pair_stats WHERE source = ? AND ingredient = ? AND a >= 3
+                   AND NOT list_contains(?, pt) ORDER BY eb05 DESC NULLS LAST LIMIT 5""",
+                    [top_src[0][0], drug, narrow],
+                ).fetchall()
+            ]
+        cond_top = [
+            dict(zip(("drug", "source", "a", "eb05", "ror_lo"), r, strict=True))
+            for r in self.con.execute(
+                """SELECT ingredient, source, max(a), max(eb05), max(ror_lo) FROM pair_stats
+               WHERE list_contains(?, pt) AND a >= 3 AND ingredient <> ? GROUP BY 1, 2
+               ORDER BY max(eb05) DESC NULLS LAST LIMIT 5""",
+                [narrow, drug],
+            ).fetchall()
+        ]
+        questions = [f"Can {drug} cause {r['pt']}?" for r in drug_top[:3]]
+        questions += [f"Can {r['drug']} cause {label.lower()}?" for r in cond_top[:3]]
+        return {"drug_top_signals": drug_top, "condition_top_drugs": cond_top, "questions": questions}
+
+    def _methods(self) -> dict:
+        if self._methods_cache is None:
+            self._methods_cache = self._compute_methods()
+        return self._methods_cache
+
+    def _compute_methods(self) -> dict:
+        info = store_mod.status(self.con, top_unmapped=0)
+        mapped = {d["source"]: round(d["mapped"] / d["rows"], 4) if d["rows"] else None for d in info["drug_rows"]}
+        return {
+            "software": f"adrlens {__version__}",
+            "store": str(self.store),
+            "data_sources": [
+                {**v, "source": k, "drug_rows_mapped_share": mapped.get(k)} for k, v in self.sources.items()
+            ],
+            "label_sources": ["SIDER 4.1 (2015)", "US SPL labels (TAC 2017 ADR track)", "EU SmPC (PROTECT, 2015)"],
+            "literature_sources": [
+                "ADE corpus v2 (Gurulingappa et al. 2012)",
+                "MEDLINE MeSH drug-ADE (OHDSI LAERTES)",
+                "SemMedDB predications",
+            ],
+            "deduplication": "one row per case: the latest version (highest caseversion, then latest FDA date, then "
+            "highest primaryid); cases in FDA DELETE lists removed",
+            "drug_mapping": "prod_ai first, then reported names through FAERS product map, UNII, RxNorm and "
+            "brand lists; salts stripped; combinations split; vaccines by VAERS VAX_TYPE",
+            "case_definition": "a case counts once when it carries any preferred term of the condition concept",
+            "exposure": "drug reported as primary or secondary suspect (FAERS); every vaccine given (VAERS)",
+            "measures": "PRR (Yates chi2), ROR, IC with Gamma credibility interval, EBGM (MGPS, 2-gamma prior fitted "
+            "by maximum likelihood over all pairs of the source)",
+            "expected_count": "Mantel-Haenszel over age band x sex x report year for the pair; crude for all pairs",
+            "thresholds": "signal when a >= 3 and (ROR025 > 1 or IC025 > 0 or EB05 >= 2); Evans PRR >= 2, chi2 >= 4",
+            "intervals": "95% for PRR and ROR (log scale), IC025-IC975, EB05-EB95",
+            "limitations": "spontaneous reports: under-reporting, stimulated reporting, no denominator (no incidence), "
+            "duplicates beyond case ids, confounding by indication",
+        }
+
+    def _safety(self, c: ConditionInfo) -> list[str]:
+        flags = [f["text"] for f in ((c.description or {}).get("red_flags") or [])][:3]
+        urgent = (
+            ("Seek urgent medical care for: " + "; ".join(flags) + ".")
+            if flags
+            else "Seek urgent medical care for severe or sudden symptoms."
+        )
+        return [*SAFETY, urgent]
+
+
+def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
+    cond = condition.lower()
+    labels = [e for e in ev if e.kind == "label" and e.direction == "supports"]
+    first = {
+        "established": f"Yes: {cond} is a recognised side effect of {drug}.",
+        "probable": f"Probably: {cond} is a likely side effect of {drug}.",
+        "possible": f"Possibly: some evidence links {drug} to {cond}, but it is not established.",
+        "insufficient evidence": f"Not known: there is not enough evidence here to say whether {drug} causes {cond}.",
+        "not supported": f"The evidence here does not support a link between {drug} and {cond}, "
+        "though that does not prove there is no risk.",
+        "possible inverse association": f"Reports mention {cond} less often than expected with {drug}: a possible "
+        "inverse association to be studied, not a benefit.",
+    }[v.grade]
+    parts = [first]
+    if labels:
+        srcs = ", ".join(e.source for e in labels)
+        freqs = [e.data["freq_text"] for e in labels if e.data.get("freq_text")]
+        parts.append(
+            f"It is listed in {srcs}"
+            + (
+                f" ({'; '.join(freqs)})."
+                if freqs
+                else "; no source gives a frequency, so how often it happens is not known from the labels."
+            )
+        )
+    reps = [e for e in ev if e.kind == "reports" and e.data.get("scope") == "narrow" and e.direction != "not_available"]
+    if reps:
+        best = max(reps, key=lambda e: e.data.get("drug_cases") or 0)
+        parts.append(f"Reports: {best.finding}")
+    return " ".join(parts)
+
+
+def answer(question: str, store: str | Path | None = None) -> Answer:
+    """Answer a free-text question (engine cached per store)."""
+    key = str(store or "")
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(store)
+    return _ENGINES[key].answer(question)
+
+
+def answer_pair(drug: str, condition: str, store: str | Path | None = None) -> Answer:
+    """Answer for a drug and a condition given separately (evaluation, API)."""
+    key = str(store or "")
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(store)
+    return _ENGINES[key].answer(drug=drug, condition=condition)

@@ -1,0 +1,234 @@
+"""Question understanding on the real drug, vaccine and condition vocabularies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adrlens import config
+from adrlens.errors import ResolutionError
+from adrlens.question import Question, Understood, parse, understand
+
+PN = "peripheral_neuropathy"
+
+PHRASINGS = [
+    ("Can amlodipine cause peripheral neuropathy?", "cause"),
+    ("could amlodipine cause peripheral neuropathy", "cause"),
+    ("Does amlodipine cause peripheral neuropathy", "cause"),
+    ("Does my amlodipine really cause peripheral neuropathy?", "cause"),
+    ("Can amlodipine give you peripheral neuropathy", "cause"),
+    ("Can taking amlodipine lead to peripheral neuropathy?", "cause"),
+    ("CAN THE AMLODIPINE EVER CAUSE PERIPHERAL NEUROPATHY", "cause"),
+    ("Is peripheral neuropathy a side effect of amlodipine", "side_effect_of"),
+    ("Is peripheral neuropathy a known side effect of amlodipine?", "side_effect_of"),
+    ("Does amlodipine have peripheral neuropathy as a side effect", "has_as_side_effect"),
+    ("Can peripheral neuropathy be caused by amlodipine?", "caused_by"),
+    ("peripheral neuropathy from amlodipine", "y_from_x"),
+    ("amlodipine and peripheral neuropathy", "and"),
+    ("amlodipine peripheral neuropathy", "two_part"),
+    ("peripheral neuropathy amlodipine", "two_part_reversed"),
+]
+
+
+@pytest.mark.parametrize(("text", "form"), PHRASINGS)
+def test_phrasings(text: str, form: str) -> None:
+    u = understand(text)
+    assert isinstance(u, Understood)
+    assert u.drug.name == "amlodipine" and u.drug.kind == "drug"
+    assert u.condition.concept_id == PN
+    assert "neuropathy peripheral" in u.condition.pts
+    assert u.question.form == form
+    assert u.question.drug_text.lower() == "amlodipine"
+    assert u.question.condition_text.lower() == "peripheral neuropathy"
+    assert u.notes == []  # nothing was reinterpreted
+
+
+def test_parse_returns_the_two_parts() -> None:
+    q = parse("Is hair loss a known side effect of my atorvastatin?")
+    assert q == Question(
+        "Is hair loss a known side effect of my atorvastatin?", "atorvastatin", "hair loss", "side_effect_of"
+    )
+
+
+def test_separate_drug_and_condition() -> None:
+    u = understand(drug="Norvasc", condition="pins and needles")
+    assert (u.drug.name, u.condition.concept_id, u.question.form) == ("amlodipine", PN, "separate")
+    assert "Norvasc is a brand of amlodipine" in u.notes
+    with pytest.raises(ResolutionError, match="both a drug and a condition"):
+        understand(drug="Norvasc")
+
+
+def test_brand_and_lay_term() -> None:
+    u = understand("Can Norvasc cause pins and needles?")
+    assert u.drug.name == "amlodipine" and u.drug.method == "brand"
+    assert u.condition.concept_id == PN and u.condition.label == "Peripheral neuropathy"
+    assert u.notes == ["Norvasc is a brand of amlodipine", "'pins and needles' read as Peripheral neuropathy"]
+
+
+def test_misspelt_drug_and_symptom_word() -> None:
+    u = understand("Does amlodopine cause tingling")
+    assert u.drug.name == "amlodipine" and u.drug.method == "fuzzy"
+    assert u.condition.concept_id == PN and u.condition.via_pt == "paraesthesia"
+    assert any("amlodopine read as amlodipine" in n for n in u.notes)
+    assert any("'tingling' read as Paraesthesia (Peripheral neuropathy)" in n for n in u.notes)
+
+
+def test_salt_form() -> None:
+    u = understand("Can amlodipine besylate cause numb feet?")
+    assert u.drug.name == "amlodipine" and u.condition.concept_id == PN
+    assert any("counted as amlodipine" in n for n in u.notes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Can the flu shot cause Guillain-Barre syndrome?", "flu vaccine and GBS", "Can a flu jab cause Guillain Barré?"],
+)
+def test_vaccine(text: str) -> None:
+    u = understand(text)
+    assert u.drug.kind == "vaccine" and u.drug.name == "influenza vaccine"
+    assert u.condition.concept_id == "guillain_barre_syndrome"
+    assert "guillain-barre syndrome" in u.condition.pts
+
+
+@pytest.mark.parametrize("text", ["Is RotaShield linked to intussusception?", "rotavirus vaccine intussusception"])
+def test_rotavirus(text: str) -> None:
+    u = understand(text)
+    assert u.drug.name == "rotavirus vaccine" and "intussusception" in u.condition.pts
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "concept"),
+    [
+        ("Is hair loss a side effect of atorvastatin?", "atorvastatin", "alopecia"),
+        ("Can Lipitor cause muscle breakdown?", "atorvastatin", "rhabdomyolysis"),
+        ("metformin lactic acidosis", "metformin", "lactic_acidosis"),
+        ("Can ethinyl estradiol cause blood clots?", "ethinyl estradiol", "venous_thromboembolism"),
+        ("insulin glargine low blood sugar", "insulin glargine", "hypoglycaemia"),
+        ("Can Tylenol cause liver damage?", "acetaminophen", "acute_liver_injury"),
+        ("Can aspirin cause a heart attack?", "aspirin", "acute_myocardial_infarction"),
+        ("tingling from amlodipine", "amlodipine", PN),
+        ("Has anyone had tingling from amlodipine?", "amlodipine", PN),
+        ("amlodipine and pins and needles", "amlodipine", PN),
+        ("measles mumps rubella vaccine febrile seizure", "measles mumps rubella vaccine", None),
+    ],
+)
+def test_more_questions(text: str, drug: str, concept: str | None) -> None:
+    u = understand(text)
+    assert u.drug.name == drug
+    if concept:
+        assert u.condition.concept_id == concept
+    assert u.condition.pts
+
+
+def test_multi_word_names_split_correctly() -> None:
+    q = parse("ethinyl estradiol deep vein thrombosis")
+    assert (q.drug_text, q.condition_text) == ("ethinyl estradiol", "deep vein thrombosis")
+    q = parse("insulin glargine weight gain")
+    assert (q.drug_text, q.condition_text) == ("insulin glargine", "weight gain")
+
+
+def test_population_is_noted_not_swallowed() -> None:
+    u = understand("Can the flu vaccine cause GBS in children?")
+    assert u.condition.concept_id == "guillain_barre_syndrome"
+    assert any("children" in n for n in u.notes)
+
+
+def test_unknown_drug() -> None:
+    with pytest.raises(ResolutionError, match="unknown drug 'zzqxv'") as ei:
+        understand("Can zzqxv cause headache?")
+    assert isinstance(ei.value.candidates, list)
+    # A far-off misspelling is not guessed, but offered.
+    with pytest.raises(ResolutionError, match="unknown drug") as ei:
+        understand("Can amlodapeen cause headache?")
+    assert "amlodipine" in ei.value.candidates
+
+
+def test_unknown_condition() -> None:
+    with pytest.raises(ResolutionError, match="unknown condition 'qwxyzzy'"):
+        understand("Can amlodipine cause qwxyzzy?")
+    with pytest.raises(ResolutionError, match="unknown condition") as ei:
+        understand("Can amlodipine cause liver problems?")
+    assert ei.value.candidates  # closest conditions offered
+
+
+@pytest.mark.parametrize("text", ["Can amlodipine cause bleeding?", "amlodipine bleeding"])
+def test_ambiguous_condition(text: str) -> None:
+    with pytest.raises(ResolutionError, match="ambiguous") as ei:
+        understand(text)
+    assert "Gastrointestinal bleeding" in ei.value.candidates and len(ei.value.candidates) >= 2
+    assert "Gastrointestinal bleeding" in str(ei.value)
+
+
+def test_combination_brand_asks_for_one_ingredient() -> None:
+    with pytest.raises(ResolutionError, match="several ingredients") as ei:
+        understand("Can Lotrel cause cough?")
+    assert set(ei.value.candidates) == {"amlodipine", "benazepril"}
+
+
+@pytest.mark.parametrize("text", ["amlodipine", "", "   ?  "])
+def test_no_split(text: str) -> None:
+    with pytest.raises(ResolutionError, match="Ask like: Can amlodipine cause"):
+        understand(text)
+
+
+def test_warm_speed() -> None:
+    understand("Can Norvasc cause pins and needles?")  # vocabularies loaded
+    qs = ["Does amlodopine cause tingling", "metformin lactic acidosis", "Is hair loss a side effect of lovastatin?"]
+    t = time.perf_counter()
+    for q in qs:
+        understand(q)
+    per = (time.perf_counter() - t) / len(qs)
+    print(f"warm understand(): {per * 1000:.0f} ms per question")
+    assert per < 2.0  # typically 30-150 ms; generous for a loaded 2-core machine
+
+
+def _existing_store() -> Path | None:
+    for p in (Path("/tmp/t4/s.duckdb"), config.default_store()):
+        if p.is_file():
+            return p
+    return None
+
+
+def test_cli_unknown_drug_exits_2_without_traceback() -> None:
+    store = _existing_store()
+    if store is None:  # `ask` builds a missing store first (minutes): not in a fast test
+        pytest.skip("no built store; the CLI builds one before answering")
+    env = {**os.environ, "COLUMNS": "300"}
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "adrlens.cli", "ask", "Can zzqxv cause headache?", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    print(f"cold CLI run: {time.perf_counter() - t:.1f} s")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert lines and "zzqxv" in lines[0] and lines[0].startswith("error:")
+    assert len(lines) <= 2  # the error, and "did you mean" when there are candidates
+
+
+def test_lists_and_swaps() -> None:
+    u = understand("Can amlodipine cause tingling and numbness?")
+    assert u.condition.concept_id == PN
+    with pytest.raises(ResolutionError, match="several conditions") as ei:
+        understand("Can amlodipine cause headache and hair loss?")
+    assert set(ei.value.candidates) == {"Headache", "Alopecia (hair loss)"}
+    u = understand("Can headache cause amlodipine?")
+    assert (u.drug.name, u.condition.concept_id) == ("amlodipine", "headache")
+    assert any("other way round" in n for n in u.notes)
+    with pytest.raises(ResolutionError, match="one drug and one condition"):
+        understand("What are the side effects of amlodipine?")
+
+
+def test_why_and_from_phrasings() -> None:
+    assert understand("Why does amlodipine cause edema?").drug.name == "amlodipine"
+    u = understand("Can I get a rash from amoxicillin?")
+    assert (u.drug.name, u.condition.concept_id, u.question.form) == ("amoxicillin", "rash", "y_from_x")

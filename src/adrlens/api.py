@@ -54,8 +54,11 @@ def finish_store(path: Path, progress: Callable[[str, int, int], None] | None = 
         if progress:
             progress("published count tables", len(sources), len(sources))
         tables = build_count_tables(con)
-    return {"knowledge": counts, "pairs": {r.settings.source: r.table.num_rows for r in results},
-            "count_tables": tables}
+    return {
+        "knowledge": counts,
+        "pairs": {r.settings.source: r.table.num_rows for r in results},
+        "count_tables": tables,
+    }
 
 
 def ensure_store(path: Path | None = None, progress: Callable[[str, int, int], None] | None = None) -> Path:

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -86,7 +87,7 @@ def ingest(
         cases = ", ".join(f"{src} {n:,}" for src, n in summary.cases.items()) or "none"
         console.print(f"deduplicated cases in {target}: {cases}")
     for f in summary.failed:
-        err.print(f"[red]failed[/]: {f.file}: {f.error}")
+        err.print(f"[red]failed[/]: {escape(f.file)}: {escape(str(f.error))}")
     if summary.failed:
         raise typer.Exit(1)
 
@@ -438,28 +439,144 @@ def ask(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+@app.command()
+def download(
+    what: Annotated[str, typer.Argument(help="faers (quarterly ASCII zips), vaers or sider.")],
+    quarters: Annotated[str, typer.Option("--quarters", help="2025q4 or a range 2024q1..2025q4 (faers).")] = "",
+    dest: Annotated[Path, typer.Option("--dest", help="Folder to save into.")] = Path("downloads"),
+) -> None:
+    """Fetch the public releases from their official homes (then: adrlens ingest DEST)."""
+    from adrlens.sources import download as dl
+
+    if what == "faers":
+        if not quarters:
+            raise AdrlensError("say which quarters: --quarters 2025q4 or --quarters 2024q1..2025q4")
+        with Progress(
+            TextColumn("[bold]download[/]"),
+            BarColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("", total=None)
+            got = dl.download_faers(
+                quarters,
+                dest,
+                progress=lambda url, n, t: bar.update(task, completed=n, total=t, description=url.rsplit("/", 1)[1]),
+            )
+        for g in got:
+            console.print(f"{g.path} {g.bytes:,} bytes sha256 {g.sha256[:16]}...")
+        console.print(f"next: adrlens ingest {dest}")
+    elif what == "vaers":
+        console.print(
+            f"VAERS yearly zips are behind a consent page: download them from {dl.VAERS_PAGE} "
+            f"into {dest}, then run: adrlens ingest {dest}"
+        )
+    elif what == "sider":
+        console.print(
+            "SIDER 4.1 files: "
+            + ", ".join(dl.SIDER_URL.format(name=n) for n in dl.SIDER_FILES)
+            + f"; save them under $ADRLENS_DATA/labels/sider41/ (or {dest})."
+        )
+    else:
+        raise AdrlensError("download what? faers, vaers or sider")
+
+
+@app.command()
+def online(
+    drug: Annotated[str, typer.Argument(help="Drug: brand, generic or salt name.")],
+    event: Annotated[str, typer.Argument(help="Condition: concept, PT or lay words.")],
+    scope: Annotated[str, typer.Option(help="narrow or broad.")] = "narrow",
+    as_json: JsonOpt = False,
+) -> None:
+    """The 2x2 and measures from openFDA's live counts (needs internet; OPENFDA_API_KEY optional)."""
+    from adrlens.signals.measures import Measures
+    from adrlens.sources.openfda import OpenFdaClient
+    from adrlens.vocab.resolve import resolve_condition, resolve_drug
+
+    d, c = resolve_drug(drug), resolve_condition(event, scope=scope)
+    with OpenFdaClient() as client:
+        pc = client.concept(d.name, list(c.pts), c.concept_id)
+    m = Measures.from_counts(pc.a, pc.b, pc.c, pc.d).to_dict() if pc.complete else None
+    res = {
+        "drug": d.name,
+        "event": c.label,
+        "pts": list(c.pts),
+        "source": pc.source,
+        "status": pc.status,
+        "a": pc.a,
+        "b": pc.b,
+        "c": pc.c,
+        "d": pc.d,
+        "n": pc.n,
+        "note": pc.note,
+        "measures": m,
+    }
+    if as_json:
+        _print_json(res)
+        return
+    console.print(f"openFDA: {d.name} x {c.label}: a={pc.a} b={pc.b} c={pc.c} d={pc.d} ({pc.status})")
+    if m:
+        console.print(
+            f"  PRR {_fmt(m['prr'])} ({_fmt(m['prr_lo'])}-{_fmt(m['prr_hi'])}) | ROR {_fmt(m['ror'])} "
+            f"({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])}) | IC025 {_fmt(m['ic025'])}"
+        )
+    if pc.note:
+        console.print(f"  {pc.note}", style="dim")
+
+
+@app.command()
+def evaluate(
+    refset: Annotated[Path, typer.Argument(help="CSV with columns drug, condition, truth (1/0).")],
+    store: StoreOpt = None,
+    boot: Annotated[int, typer.Option("--boot", help="Bootstrap resamples for the AUC intervals.")] = 2000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Coverage, AUC (bootstrap 95% CI) and sensitivity/specificity per evidence source and combined."""
+    from adrlens.evaluate import evaluate as run_evaluate
+
+    if not refset.exists():
+        raise AdrlensError(f"{refset} does not exist")
+    with _progress_bar("evaluate", as_json) as bar:
+        task = bar.add_task("", total=None)
+        report = run_evaluate(
+            refset,
+            store=store,
+            n_boot=boot,
+            progress=lambda msg, i, n: bar.update(task, completed=i, total=n, description=msg),
+        )
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        console.print(report.to_markdown(), markup=False, highlight=False)
+
+
 def main() -> None:
-    """Console entry point: AdrlensError -> one clear line on stderr and exit code 2."""
+    """Console entry point: AdrlensError -> one clear line on stderr and exit code 2; an unexpected
+    error -> one line saying it is a bug (ADRLENS_DEBUG=1 shows the traceback) and exit code 1."""
+    import os
+
     try:
-        app(standalone_mode=False)
+        app()
     except AdrlensError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         cands = getattr(e, "candidates", None)
         if cands:
-            err.print("did you mean: " + ", ".join(cands))
+            err.print("did you mean: " + ", ".join(cands), markup=False, highlight=False)
         sys.exit(e.exit_code)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted")
+    except KeyboardInterrupt:
+        err.print("interrupted")
         sys.exit(130)
-    except Exception as e:  # click usage errors
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
+    except Exception as e:
+        if os.environ.get("ADRLENS_DEBUG"):
+            raise
+        err.print(
+            f"[red]internal error[/] ({e.__class__.__name__}: {escape(str(e))}). This is a bug in adrlens; "
+            "run again with ADRLENS_DEBUG=1 to see the traceback.",
+            highlight=False,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

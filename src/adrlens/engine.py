@@ -227,9 +227,13 @@ def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
                 else "; no source gives a frequency, so how often it happens is not known from the labels."
             )
         )
-    reps = [e for e in ev if e.kind == "reports" and e.data.get("scope") == "narrow" and e.direction != "not_available"]
+    reps = [e for e in ev if e.kind == "reports" and e.direction != "not_available"]
     if reps:
-        best = max(reps, key=lambda e: e.data.get("drug_cases") or 0)
+        # Quote the source with most of the drug's reports; its narrow term set unless that has no case.
+        biggest = max(e.data.get("drug_cases") or 0 for e in reps)
+        cands = [e for e in reps if (e.data.get("drug_cases") or 0) == biggest]
+        narrow = [e for e in cands if e.data.get("scope") == "narrow" and (e.data.get("a") or 0) > 0]
+        best = narrow[0] if narrow else max(cands, key=lambda e: e.data.get("a") or 0)
         parts.append(f"Reports: {best.finding}")
     return " ".join(parts)
 

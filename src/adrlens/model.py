@@ -22,8 +22,16 @@ GRADES: tuple[str, ...] = (
 )
 
 EvidenceKind = Literal[
-    "label", "literature", "reports", "count_table", "class_effect", "confounding", "indication",
-    "inverse", "temporality", "challenge",
+    "label",
+    "literature",
+    "reports",
+    "count_table",
+    "class_effect",
+    "confounding",
+    "indication",
+    "inverse",
+    "temporality",
+    "challenge",
 ]
 Direction = Literal["supports", "against", "neutral", "inverse", "not_available"]
 Strength = Literal["strong", "moderate", "weak", "none"]

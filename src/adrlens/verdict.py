@@ -28,8 +28,14 @@ from __future__ import annotations
 from adrlens.model import Evidence, Reason, Verdict
 
 RULES_VERSION = "1"
-BASE_SCORE = {"established": 0.95, "probable": 0.8, "possible": 0.6, "insufficient evidence": 0.35,
-              "not supported": 0.15, "possible inverse association": 0.05}
+BASE_SCORE = {
+    "established": 0.95,
+    "probable": 0.8,
+    "possible": 0.6,
+    "insufficient evidence": 0.35,
+    "not supported": 0.15,
+    "possible inverse association": 0.05,
+}
 
 
 def _ids(records: list[Evidence]) -> list[str]:
@@ -66,9 +72,13 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
 
     if label_narrow and (label_freq or len(label_narrow) >= 2 or lit_sup):
         g = "established"
-        reasons.append(Reason(f"{cond} is listed for {drug} on "
-                              f"{len(label_narrow)} label source(s)" + (" with a frequency" if label_freq else ""),
-                              _ids(label_narrow)))
+        reasons.append(
+            Reason(
+                f"{cond} is listed for {drug} on "
+                f"{len(label_narrow)} label source(s)" + (" with a frequency" if label_freq else ""),
+                _ids(label_narrow),
+            )
+        )
         if lit_sup:
             reasons.append(Reason("articles report the association", _ids(lit_sup)))
         if rep_sig or count_sig:
@@ -79,8 +89,9 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
             Reason(f"{cond} is listed for {drug} on one label source, with no frequency", _ids(label_narrow))
         )
         if rep_sig or count_sig:
-            reasons.append(Reason("reports show a disproportionality signal (hypothesis-generating)",
-                                  _ids(rep_sig + count_sig)))
+            reasons.append(
+                Reason("reports show a disproportionality signal (hypothesis-generating)", _ids(rep_sig + count_sig))
+            )
     elif rep_robust and (lit_sup or class_sup):
         g = "probable"
         reasons.append(Reason("a report signal that survives the confounding check", _ids(rep_robust)))
@@ -88,8 +99,12 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     elif any_signal or lit_sup or label_broad or class_sup:
         g = "possible"
         if rep_sig or rep_sig_broad or count_sig:
-            reasons.append(Reason("reports show a disproportionality signal (hypothesis-generating)",
-                                  _ids(rep_sig + rep_sig_broad + count_sig)))
+            reasons.append(
+                Reason(
+                    "reports show a disproportionality signal (hypothesis-generating)",
+                    _ids(rep_sig + rep_sig_broad + count_sig),
+                )
+            )
         if lit_sup:
             reasons.append(Reason("articles report the association", _ids(lit_sup)))
         if label_broad:
@@ -122,5 +137,6 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     # A small within-grade term keeps scores ordered by strength of report evidence (for AUC ties).
     ic = max((e.data.get("ic025") or -10 for e in reps if e.data.get("scope") == "narrow"), default=-10)
     score = BASE_SCORE[g] + 0.04 * max(min(ic, 5), -5) / 5
-    return Verdict(grade=g, score=round(score, 4), headline="", reasons=reasons, caveats=caveats,
-                   rules_version=RULES_VERSION)
+    return Verdict(
+        grade=g, score=round(score, 4), headline="", reasons=reasons, caveats=caveats, rules_version=RULES_VERSION
+    )

@@ -8,6 +8,8 @@ import duckdb
 from adrlens.knowledge import literature
 from adrlens.model import Evidence
 
+LIT_SOURCE = "literature (ADE corpus v2, MEDLINE MeSH drug-ADE index, SemMedDB)"
+
 
 def literature_evidence(
     con: duckdb.DuckDBPyConnection, drug: str, pts: list[str], terms: list[str], condition: str
@@ -44,7 +46,7 @@ def literature_evidence(
             Evidence(
                 "literature",
                 "literature",
-                "literature",
+                LIT_SOURCE,
                 finding,
                 "neutral" if known else "not_available",
                 "none",
@@ -59,7 +61,7 @@ def literature_evidence(
         Evidence(
             "literature",
             "literature",
-            "literature",
+            LIT_SOURCE,
             f"{len(pmids)} article(s) link {drug} to {condition.lower()}: {types} (PMIDs "
             f"{', '.join(pmids[:5])}{' ...' if len(pmids) > 5 else ''}).",
             "supports",

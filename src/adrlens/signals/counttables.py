@@ -21,8 +21,10 @@ MEASURES = ("e", "prr", "prr_lo", "prr_hi", "chi2", "ror", "ror_lo", "ror_hi", "
 
 
 def _with_measures(cells: pa.Table, fit_ebgm: bool) -> tuple[pa.Table, mgps.Prior | None]:
-    complete = pc.and_(pc.and_(pc.is_valid(cells["a"]), pc.is_valid(cells["b"])),
-                       pc.and_(pc.is_valid(cells["c"]), pc.is_valid(cells["d"])))
+    complete = pc.and_(
+        pc.and_(pc.is_valid(cells["a"]), pc.is_valid(cells["b"])),
+        pc.and_(pc.is_valid(cells["c"]), pc.is_valid(cells["d"])),
+    )
     a, b, c, d = (pc.if_else(complete, cells[k], 0).to_numpy(zero_copy_only=False).astype(float) for k in "abcd")
     ok = complete.to_numpy(zero_copy_only=False)
     m = all_measures(a, b, c, d)
@@ -62,9 +64,19 @@ def build_count_tables(con: duckdb.DuckDBPyConnection, data_dir=None) -> dict[st
         con.register("_cells", table)
         con.execute("INSERT INTO count_pair SELECT ?, * FROM _cells", [t.name])
         con.unregister("_cells")
-        con.execute("INSERT INTO count_table VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [t.name, t.period, t.unit, t.flagged_only, unlisted, table.num_rows,
-                     str(prior.as_array().tolist()) if prior else None, getattr(t, "note", None)])
+        con.execute(
+            "INSERT INTO count_table VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                t.name,
+                t.period,
+                t.unit,
+                t.flagged_only,
+                unlisted,
+                table.num_rows,
+                str(prior.as_array().tolist()) if prior else None,
+                getattr(t, "note", None),
+            ],
+        )
         counts[t.name] = table.num_rows
     return counts
 
@@ -84,8 +96,33 @@ def lookup(con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str
            ORDER BY t.name, w.event""",
         [drug.lower(), [p.lower() for p in pts], drug.lower()],
     ).fetchall()
-    names = ["table", "period", "unit", "flagged_only", "event", "status", "a", "b", "c", "d", "n", "e", "prr",
-             "prr_lo", "prr_hi", "chi2", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975", "ebgm", "eb05", "eb95"]
+    names = [
+        "table",
+        "period",
+        "unit",
+        "flagged_only",
+        "event",
+        "status",
+        "a",
+        "b",
+        "c",
+        "d",
+        "n",
+        "e",
+        "prr",
+        "prr_lo",
+        "prr_hi",
+        "chi2",
+        "ror",
+        "ror_lo",
+        "ror_hi",
+        "ic",
+        "ic025",
+        "ic975",
+        "ebgm",
+        "eb05",
+        "eb95",
+    ]
     out = []
     for r in rows:
         d = dict(zip(names, r, strict=True))

@@ -47,6 +47,16 @@ def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict | None:
     return {k: float(r[k][0]) for k in ("ebgm", "eb05", "eb95")}
 
 
+_TREND_KEYS = ("prr", "prr_lo", "prr_hi", "ror", "ror_lo", "ror_hi", "ic", "ic025", "e")
+
+
+def _trend_point(q: dict) -> dict:
+    """Cumulative measures at the end of a quarter; none before the first case (a Haldane-only ROR of an
+    empty cell would look like a signal on the chart)."""
+    m = Measures.from_counts(q["a"], q["b"], q["c"], q["d"]).to_dict()
+    return {**q, **{k: (m[k] if q["a"] > 0 or k == "e" else None) for k in _TREND_KEYS}}
+
+
 def pair_signal(
     con: duckdb.DuckDBPyConnection,
     drug: str,
@@ -67,17 +77,7 @@ def pair_signal(
         prior_source=f"MGPS prior fitted over all pairs of {settings.source}" if prior else None,
     )
     if extras and t.a > 0:
-        res.trend = [
-            {
-                **q,
-                **{
-                    k: v
-                    for k, v in Measures.from_counts(q["a"], q["b"], q["c"], q["d"]).to_dict().items()
-                    if k in ("prr", "prr_lo", "prr_hi", "ror", "ror_lo", "ror_hi", "ic", "ic025", "e")
-                },
-            }
-            for q in cumulative_by_quarter(con, drug, pts, settings)
-        ]
+        res.trend = [_trend_point(q) for q in cumulative_by_quarter(con, drug, pts, settings)]
         res.extras = {
             "time_to_onset": time_to_onset(con, drug, pts, settings),
             **challenge(con, drug, pts, settings),

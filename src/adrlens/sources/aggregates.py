@@ -287,9 +287,7 @@ class AggregateSource:
         raise NotImplementedError
 
     def _absent(self, dk: str, ek: str, note: str, n: int | None = None) -> PairCounts:
-        return PairCounts(
-            self.name, dk, ek, None, None, None, None, n, self.unit, STATUS_ABSENT, self.period, note
-        )
+        return PairCounts(self.name, dk, ek, None, None, None, None, n, self.unit, STATUS_ABSENT, self.period, note)
 
     def _not_covered(self, dk: str) -> NotCoveredError:
         return NotCoveredError(
@@ -615,9 +613,7 @@ def _aggregates_root(data_dir: Path | str | None) -> Path:
     base = Path(data_dir) if data_dir is not None else _default_data_dir()
     root = base.joinpath(*AGGREGATES_DIR) if base.joinpath(*AGGREGATES_DIR).is_dir() else base
     if not root.is_dir():
-        raise DataNotFoundError(
-            f"No aggregate tables folder at {root}. Point ADRLENS_DATA at the shared data."
-        )
+        raise DataNotFoundError(f"No aggregate tables folder at {root}. Point ADRLENS_DATA at the shared data.")
     return root
 
 

@@ -50,9 +50,7 @@ def detect(file: SourceFile) -> bool:
         first = _head(file).split(b"\n", 1)[0]
     except OSError:
         return False
-    cols = [
-        c.strip().strip('"').lstrip("\ufeff").upper() for c in first.decode("utf-8", "replace").split(",")
-    ]
+    cols = [c.strip().strip('"').lstrip("\ufeff").upper() for c in first.decode("utf-8", "replace").split(",")]
     return cols == list(_REQUIRED)
 
 

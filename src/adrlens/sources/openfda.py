@@ -201,8 +201,7 @@ class OpenFdaClient:
             raise OpenFdaRateLimitError(
                 f"openFDA allows {self.per_day:,} requests a day "
                 f"{'with this key' if self.api_key else 'without an API key'}; this session has used them. "
-                "Set OPENFDA_API_KEY (free at https://open.fda.gov/apis/authentication/) or "
-                + UNREACHABLE_HINT
+                "Set OPENFDA_API_KEY (free at https://open.fda.gov/apis/authentication/) or " + UNREACHABLE_HINT
             )
         while self._recent and now - self._recent[0] >= 60:
             self._recent.popleft()
@@ -320,9 +319,7 @@ class OpenFdaClient:
             return CountResult(field, search, {}, truncated=False)
         rows = body.get("results")
         if not isinstance(rows, list):
-            raise OpenFdaError(
-                f"openFDA's count answer for {field} has no results list; the counts are unknown."
-            )
+            raise OpenFdaError(f"openFDA's count answer for {field} has no results list; the counts are unknown.")
         buckets: dict[str, int] = {}
         for r in rows:
             try:

@@ -40,9 +40,7 @@ from adrlens.errors import IngestError
 from adrlens.sources.base import FileResult, SourceFile
 
 SOURCE = "vaers"
-_NAME_RE = re.compile(
-    r"^(?P<prefix>\d{4}|nondomestic)vaers(?P<table>data|vax|symptoms)\.csv(?:\.gz)?$", re.IGNORECASE
-)
+_NAME_RE = re.compile(r"^(?P<prefix>\d{4}|nondomestic)vaers(?P<table>data|vax|symptoms)\.csv(?:\.gz)?$", re.IGNORECASE)
 _TABLE_NAMES = {"data": "VAERSDATA", "vax": "VAERSVAX", "symptoms": "VAERSSYMPTOMS"}
 _REQUIRED = {
     "data": ("VAERS_ID", "RECVDATE"),
@@ -157,9 +155,7 @@ def _header(path: Path, display: str) -> list[str]:
         try:
             row = next(csv.reader(f))
         except StopIteration:
-            raise IngestError(
-                f"{display} is empty (no header line). Re-download or remove the file."
-            ) from None
+            raise IngestError(f"{display} is empty (no header line). Re-download or remove the file.") from None
     names = [c.strip().lstrip("\ufeff").upper() for c in row]
     return names
 
@@ -262,9 +258,7 @@ def col_sql(cols: list[str], name: str) -> str:
 # The three VAERS tables.
 
 
-def _count_repair(
-    con: duckdb.DuckDBPyConnection, result: FileResult, cond: str, reason: str, col: str
-) -> None:
+def _count_repair(con: duckdb.DuckDBPyConnection, result: FileResult, cond: str, reason: str, col: str) -> None:
     row = con.execute(
         f"SELECT count(*), any_value(_ord), any_value({_ident(col)}) FROM {RAW_TABLE} WHERE {cond}"
     ).fetchone()
@@ -321,8 +315,7 @@ def _read_data(con: duckdb.DuckDBPyConnection, cols: list[str], file_id: int, re
     flags = [(c, code) for c, code in OUTCOME_FLAGS.items() if c in cols]
     if flags:
         union = " UNION ALL ".join(
-            f"SELECT id, '{code}' AS outc_cod FROM ids WHERE upper({col_sql(cols, c)}) = 'Y'"
-            for c, code in flags
+            f"SELECT id, '{code}' AS outc_cod FROM ids WHERE upper({col_sql(cols, c)}) = 'Y'" for c, code in flags
         )
         con.execute(
             f"""INSERT INTO stage_outc (source, file_id, primaryid, outc_cod)

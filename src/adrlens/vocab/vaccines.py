@@ -105,9 +105,7 @@ _GROUPS: tuple[VaccineGroup, ...] = (
     ),
     VaccineGroup("dengue vaccine", ("DEN",), ("dengue",), ("dengvaxia",)),
     VaccineGroup("diphtheria toxoid", ("DTOX",), ("diphtheria",), ()),
-    VaccineGroup(
-        "dt vaccine", ("DT",), ("diphtheria", "tetanus"), ("dt adsorbed", "diphtheria and tetanus toxoids")
-    ),
+    VaccineGroup("dt vaccine", ("DT",), ("diphtheria", "tetanus"), ("dt adsorbed", "diphtheria and tetanus toxoids")),
     VaccineGroup(
         "dtap vaccine",
         ("DTAP",),
@@ -131,12 +129,8 @@ _GROUPS: tuple[VaccineGroup, ...] = (
         ("tdap", "boostrix", "adacel"),
     ),
     VaccineGroup("tetanus toxoid", ("TTOX",), ("tetanus",), ("tetanus shot", "tetanus toxoid adsorbed")),
-    VaccineGroup(
-        "dtp-hib vaccine", ("DTPHIB",), ("diphtheria", "tetanus", "pertussis", "hib"), ("tetramune",)
-    ),
-    VaccineGroup(
-        "dtap-hib vaccine", ("DTAPH",), ("diphtheria", "tetanus", "pertussis", "hib"), ("trihibit",)
-    ),
+    VaccineGroup("dtp-hib vaccine", ("DTPHIB",), ("diphtheria", "tetanus", "pertussis", "hib"), ("tetramune",)),
+    VaccineGroup("dtap-hib vaccine", ("DTAPH",), ("diphtheria", "tetanus", "pertussis", "hib"), ("trihibit",)),
     VaccineGroup(
         "dtap-hepatitis b-ipv vaccine",
         ("DTAPHEPBIP",),
@@ -162,9 +156,7 @@ _GROUPS: tuple[VaccineGroup, ...] = (
         ("vaxelis", "hexavax", "infanrix hexa", "hexyon", "hexavalent vaccine"),
     ),
     VaccineGroup("dtp-ipv vaccine", ("DTPIPV", "DPP"), ("diphtheria", "tetanus", "pertussis", "polio"), ()),
-    VaccineGroup(
-        "dtp-ipv-hib vaccine", ("DTPPHIB",), ("diphtheria", "tetanus", "pertussis", "polio", "hib"), ()
-    ),
+    VaccineGroup("dtp-ipv-hib vaccine", ("DTPPHIB",), ("diphtheria", "tetanus", "pertussis", "polio", "hib"), ()),
     VaccineGroup(
         "dtp-hepatitis b vaccine", ("DTPHEP",), ("diphtheria", "tetanus", "pertussis", "hepb"), ("tritanrix",)
     ),
@@ -247,9 +239,7 @@ _GROUPS: tuple[VaccineGroup, ...] = (
             "bird flu vaccine",
         ),
     ),
-    VaccineGroup(
-        "japanese encephalitis vaccine", ("JEV", "JEVX", "JEV1"), ("jev",), ("je-vax", "j-vax", "ixiaro")
-    ),
+    VaccineGroup("japanese encephalitis vaccine", ("JEV", "JEVX", "JEV1"), ("jev",), ("je-vax", "j-vax", "ixiaro")),
     VaccineGroup("lyme vaccine", ("LYME",), ("lyme",), ("lymerix",)),
     VaccineGroup("measles vaccine", ("MEA",), ("measles",), ("attenuvax",)),
     VaccineGroup(
@@ -310,9 +300,7 @@ _GROUPS: tuple[VaccineGroup, ...] = (
         ("rotavirus vaccine", "rotashield", "rotateq", "rotarix", "rota vaccine"),
     ),
     VaccineGroup("rsv vaccine", ("RSV",), ("rsv",), ("arexvy", "abrysvo", "mresvia")),
-    VaccineGroup(
-        "smallpox vaccine", ("SMALL", "SMALLMNK"), ("smallpox", "mpox"), ("dryvax", "acam2000", "jynneos")
-    ),
+    VaccineGroup("smallpox vaccine", ("SMALL", "SMALLMNK"), ("smallpox", "mpox"), ("dryvax", "acam2000", "jynneos")),
     VaccineGroup("tick-borne encephalitis vaccine", ("TBE",), ("tbe",), ("ticovac", "fsme-immun")),
     VaccineGroup("typhoid vaccine", ("TYP",), ("typhoid",), ("vivotif", "typhim vi", "typhim", "ty21a")),
     VaccineGroup("varicella vaccine", ("VARCEL",), ("varicella",), ("varivax", "chickenpox vaccine")),

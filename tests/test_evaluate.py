@@ -1,0 +1,282 @@
+"""Evaluation against reference sets: AUC and its bootstrap CI, reading EU-ADR, grade cut-offs, and an
+end-to-end run on real EU-ADR pairs answered from the real store."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from scipy.stats import mannwhitneyu
+
+from adrlens.errors import AdrlensError, DataNotFoundError
+from adrlens.evaluate import (
+    EvaluationReport,
+    auc,
+    bootstrap_auc,
+    evaluate,
+    grade_sens_spec,
+    read_refset,
+    source_scores,
+)
+from adrlens.knowledge import label_listing
+from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Verdict
+from adrlens.signals.pair import pair_signal
+from adrlens.signals.tables import SignalSettings
+from adrlens.vocab.resolve import resolve_condition, resolve_drug
+
+BUILT_STORE = Path("/tmp/t4/s.duckdb")
+
+
+@pytest.fixture(scope="module")
+def euadr(data_dir: Path) -> Path:
+    return data_dir / "refsets" / "euadr" / "euadr.csv"
+
+
+@pytest.fixture(scope="module")
+def store(request: pytest.FixtureRequest) -> Path:
+    """The prebuilt full store when present (fast), else the session's real_store built from shared data."""
+    if BUILT_STORE.is_file():
+        return BUILT_STORE
+    return request.getfixturevalue("real_store")
+
+
+# -- AUC ------------------------------------------------------------------------------------------------
+def test_auc_known_values() -> None:
+    assert auc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == 1.0
+    assert auc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]) == 0.0
+    assert auc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]) == 0.5
+    # Hand count: positives {3, 5, 2}, negatives {1, 3, 4}. Pairs (p > n, ties 1/2):
+    # 3: >1, =3, <4 -> 1.5; 5: 3; 2: >1 -> 1. Total 5.5 of 9.
+    assert auc([3, 5, 2, 1, 3, 4], [1, 1, 1, 0, 0, 0]) == pytest.approx(5.5 / 9)
+    assert math.isnan(auc([1, 2], [1, 1]))
+
+
+def test_auc_equals_mann_whitney_u() -> None:
+    rng = np.random.default_rng(7)
+    truth = rng.integers(0, 2, 200)
+    scores = np.round(rng.normal(truth * 0.8, 1.0), 1)  # rounding makes ties
+    pos, neg = scores[truth == 1], scores[truth == 0]
+    u = mannwhitneyu(pos, neg).statistic
+    assert auc(scores, truth) == pytest.approx(u / (len(pos) * len(neg)), abs=1e-12)
+
+
+def test_auc_rejects_bad_input() -> None:
+    with pytest.raises(AdrlensError, match="NaN"):
+        auc([0.1, float("nan")], [0, 1])
+    with pytest.raises(AdrlensError, match="0 or 1"):
+        auc([0.1, 0.2], [0, 2])
+
+
+def test_bootstrap_ci_contains_point_and_is_seeded() -> None:
+    rng = np.random.default_rng(1)
+    truth = np.array([1] * 40 + [0] * 50)
+    scores = rng.normal(truth * 1.0, 1.0)
+    point = auc(scores, truth)
+    lo, hi = bootstrap_auc(scores, truth, n_boot=2000, seed=3)
+    assert 0 <= lo < point < hi <= 1
+    assert 0.1 < hi - lo < 0.35  # a 90-pair set gives a wide but not absurd interval
+    assert bootstrap_auc(scores, truth, n_boot=2000, seed=3) == (lo, hi)
+    assert bootstrap_auc(scores, truth, n_boot=2000, seed=4) != (lo, hi)
+    # Perfect separation stays perfect in every stratified resample.
+    assert bootstrap_auc([0, 1, 2, 3], [0, 0, 1, 1], n_boot=200) == (1.0, 1.0)
+
+
+# -- reference sets -------------------------------------------------------------------------------------
+def test_read_refset_both_euadr_files(euadr: Path) -> None:
+    plain = read_refset(euadr)
+    omop = read_refset(euadr.with_name("euadr_reference_set.csv"))
+    for pairs in (plain, omop):
+        assert len(pairs) == 93
+        assert sum(t for _, _, t in pairs) == 43
+    # The OMOP outcome names ('OMOP Acute Renal Failure 1', 'HOI Upper GI #3') reduce to the same questions.
+    assert {(d.lower(), c.lower(), t) for d, c, t in plain} == {(d.lower(), c.lower(), t) for d, c, t in omop}
+    assert ("acetaminophen", "acute kidney injury", 1) in plain
+
+
+def test_read_refset_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataNotFoundError):
+        read_refset(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,outcome_x,label\na,b,1\n")
+    with pytest.raises(AdrlensError, match="columns"):
+        read_refset(bad)
+    bad.write_text("drug,condition,truth\naspirin,bleeding,maybe\n")
+    with pytest.raises(AdrlensError, match="line 2"):
+        read_refset(bad)
+
+
+# -- grade cut-offs -------------------------------------------------------------------------------------
+def test_grade_sens_spec() -> None:
+    grades = [
+        "established",  # pos
+        "probable",  # pos
+        "possible",  # pos
+        "insufficient evidence",  # pos
+        "probable",  # neg
+        "not supported",  # neg
+        "possible inverse association",  # neg: an inverse association is no call of harm
+        "possible",  # neg
+    ]
+    truth = [1, 1, 1, 1, 0, 0, 0, 0]
+    r = grade_sens_spec(grades, truth)
+    assert r[">= established"]["sensitivity"] == 0.25 and r[">= established"]["specificity"] == 1.0
+    assert r[">= probable"]["sensitivity"] == 0.5 and r[">= probable"]["specificity"] == 0.75
+    assert r[">= possible"]["sensitivity"] == 0.75 and r[">= possible"]["specificity"] == 0.5
+    assert all(x["n"] == 8 for x in r.values())
+    with pytest.raises(AdrlensError, match="unknown grade"):
+        grade_sens_spec(["likely"], [1])
+
+
+# -- scores from evidence -------------------------------------------------------------------------------
+def _answer(evidence: list[Evidence], score: float = 0.5, grade: str = "possible") -> Answer:
+    return Answer(
+        question="q",
+        drug=DrugInfo("d", "d", "drug", "d", "exact"),
+        condition=ConditionInfo("c", "c", None, "narrow", ["c"], ["c"], ["c"]),
+        evidence=evidence,
+        verdict=Verdict(grade, score, "h"),
+    )
+
+
+def test_source_scores_reads_each_kind() -> None:
+    ev = [
+        Evidence("l1", "label", "SIDER 4.1", "not listed", "neutral", "none", {"listed": False, "drug_known": True}),
+        Evidence("l2", "label", "SPL", "listed", "supports", "strong", {"listed": True, "drug_known": True}),
+        Evidence("lit", "literature", "ADE corpus", "2 articles", "supports", "moderate", {"n_records": 2}),
+        Evidence("r1", "reports", "FAERS", "x", "supports", "strong", {"source_name": "faers_ps", "ic025": 1.5}),
+        Evidence("r2", "reports", "VAERS", "x", "neutral", "none", {"source_name": "vaers", "eb05": 0.5}),
+        Evidence("r3", "reports", "X", "x", "neutral", "none", {"source_name": "x", "ic025": None}),
+        Evidence(
+            "rb", "reports", "FAERS", "x", "supports", "weak", {"source_name": "faers_ps", "scope": "broad", "ic025": 2}
+        ),
+        Evidence("na", "reports", "AERS", "x", "not_available", "none", {"source_name": "faers", "drug_cases": 0}),
+        Evidence(
+            "t",
+            "count_table",
+            "DAEN",
+            "x",
+            "supports",
+            "weak",
+            {"rows": [{"status": "counted", "ror_lo": math.e}, {"status": "zero", "ror_lo": None}]},
+        ),
+        Evidence("t2", "count_table", "Other", "x", "neutral", "none", {"rows": [{"status": "counted", "ror_lo": 50}]}),
+    ]
+    s = source_scores(_answer(ev, score=0.7))
+    assert s["label"] == 1.0 and s["label:narrow"] == 1.0 and s["literature"] == 2.0
+    assert s["reports:faers_ps"] == 1.5 and s["reports:vaers"] == pytest.approx(-1.0)
+    assert s["reports:x"] is None and s["reports:faers"] is None
+    assert s["reports:faers_ps:broad"] == 2  # the broad term set is scored apart from the narrow one
+    assert s["count_table"] == pytest.approx(1.0) and s["combined"] == 0.7
+    # A drug no label source knows is not covered; no evidence at all -> no score.
+    unknown = [Evidence("l", "label", "SIDER", "unknown drug", "not_available", "none", {"drug_known": False})]
+    s = source_scores(_answer(unknown))
+    assert s["label"] is None and s["literature"] is None and s["count_table"] is None
+    broad_only = [
+        Evidence("l", "label", "SPL", "x", "supports", "weak", {"listed_pts": ["a"], "listed_narrow_pts": []})
+    ]
+    s = source_scores(_answer(broad_only))
+    assert s["label"] == 1.0 and s["label:narrow"] == 0.0
+
+
+# -- end to end on real pairs ---------------------------------------------------------------------------
+def store_answer_scaffold(store: Path) -> Callable[[str, str], Answer]:
+    """TEST SCAFFOLDING, not the engine: a minimal answer function over the real store so that evaluate()
+    runs end to end before adrlens.engine exists. Label evidence from label_listing, report evidence from
+    pair_signal in FAERS (PS) or VAERS; the verdict score is 0.5 * listed + 0.5 * logistic(IC025)."""
+    con = duckdb.connect(str(store), read_only=True)
+
+    def answer(drug: str, condition: str) -> Answer:
+        d = resolve_drug(drug)
+        c = resolve_condition(condition)
+        known = con.execute("SELECT count(*) FROM label_effect WHERE ingredient = ?", [d.name]).fetchall()[0][0] > 0
+        rows = label_listing(con, d.name, list(c.pts))
+        ev = [
+            Evidence(
+                f"label:{c.label}",
+                "label",
+                "labels",
+                f"{len(rows)} label rows",
+                "supports" if rows else "neutral",
+                "strong" if rows else "none",
+                {"listed": bool(rows), "drug_known": known},
+            )
+        ]
+        source = "vaers" if d.kind == "vaccine" else "faers_ps"
+        sig = pair_signal(con, d.name, c.pts, settings=SignalSettings(source=source), extras=False)
+        m = sig.measures.to_dict()
+        data = {"source_name": source, "a": sig.table.a, "ic025": m["ic025"], "ror_lo": m["ror_lo"], **(sig.ebgm or {})}
+        ic025 = m["ic025"] if m["ic025"] is not None else 0.0
+        ev.append(
+            Evidence(f"reports:{source}", "reports", source, "x", "supports" if ic025 > 0 else "neutral", "weak", data)
+        )
+        score = 0.5 * bool(rows) + 0.5 / (1 + math.exp(-ic025))
+        grade = "probable" if rows and ic025 > 0 else "possible" if rows or ic025 > 0 else "not supported"
+        return Answer(
+            question=f"Can {drug} cause {condition}?",
+            drug=DrugInfo(drug, d.name, d.kind, d.matched, d.method),
+            condition=ConditionInfo(
+                condition, c.label, c.concept_id, "narrow", list(c.pts), list(c.narrow), list(c.broad)
+            ),
+            evidence=ev,
+            verdict=Verdict(grade, score, "scaffold"),
+        )
+
+    return answer
+
+
+def test_evaluate_end_to_end_on_euadr_pairs(euadr: Path, store: Path, tmp_path: Path) -> None:
+    pairs = read_refset(euadr)
+    # Ten real pairs with both classes, plus one drug nobody can resolve (counted, not a crash).
+    subset = [p for p in pairs if p[2] == 1][:5] + [p for p in pairs if p[2] == 0][:5]
+    ref = tmp_path / "subset.csv"
+    ref.write_text(
+        "drug,condition,truth\n" + "".join(f"{d},{c},{t}\n" for d, c, t in subset) + "qqzzxx-not-a-drug,anaphylaxis,0\n"
+    )
+    calls: list[tuple[str, int, int]] = []
+    report = evaluate(
+        ref, answer_fn=store_answer_scaffold(store), n_boot=500, progress=lambda m, i, n: calls.append((m, i, n))
+    )
+    assert isinstance(report, EvaluationReport)
+    assert report.n_pairs == 11 and report.n_resolved == 10
+    assert len(report.unresolved) == 1 and "qqzzxx" in report.unresolved[0]["reason"]
+    assert calls[-1][1:] == (11, 11)
+
+    comb = report.source("combined")
+    assert comb is not None and comb.n_covered == 10 and comb.n_excluded == 1
+    assert (comb.n_pos, comb.n_neg) == (5, 5)
+    assert comb.auc is not None and comb.auc_lo <= comb.auc <= comb.auc_hi
+    assert set(comb.sens_spec) == {">= established", ">= probable", ">= possible"}
+    label = report.source("label")
+    assert label is not None and 0 < label.n_covered <= 10
+    faers = report.source("reports:faers_ps")
+    assert faers is not None and faers.n_covered == 10 and faers.auc is not None
+    # Known positives in the first rows of EU-ADR (acetaminophen - anaphylaxis, allopurinol - SJS) are
+    # listed on labels: the label source must call some positives.
+    assert label.sens_spec["listed on a label"]["tp"] >= 2
+
+    d = report.to_dict()
+    json.dumps(d, allow_nan=False)  # JSON-safe: no NaN, no numpy scalars
+    assert d["sources"][0]["name"] == "combined" and d["sources"][0]["n_excluded"] == 1
+    md = report.to_markdown()
+    assert "| combined |" in md and "AUC" in md and "qqzzxx" in md
+    assert "nan" not in md.lower()
+
+
+def test_evaluate_with_the_engine_reads_its_evidence(euadr: Path, store: Path, tmp_path: Path) -> None:
+    """The engine's evidence keys line up with source_scores: labels, literature and reports are covered."""
+    pytest.importorskip("adrlens.engine")
+    pairs = read_refset(euadr)
+    subset = [p for p in pairs if p[2] == 1][:3] + [p for p in pairs if p[2] == 0][:3]
+    ref = tmp_path / "engine_subset.csv"
+    ref.write_text("drug,condition,truth\n" + "".join(f"{d},{c},{t}\n" for d, c, t in subset))
+    report = evaluate(ref, store=store, n_boot=200)
+    assert report.n_resolved == 6
+    for name in ("combined", "label", "literature", "reports:faers_ps"):
+        s = report.source(name)
+        assert s is not None and s.n_covered >= 3, name
+    assert all(p["grade"] for p in report.per_pair)

@@ -549,7 +549,7 @@ def evaluate(
     if as_json:
         _print_json(report.to_dict())
     else:
-        console.print(report.to_markdown(), markup=False, highlight=False)
+        sys.stdout.write(report.to_markdown().rstrip("\n") + "\n")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ The engine keeps its vocabularies and a read-only store connection, so a warm an
 from __future__ import annotations
 
 import datetime as _dt
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from adrlens import __version__
@@ -73,13 +74,17 @@ class Engine:
             broad=broad,
             description=self._describe(c),
         )
-        ev: list[Evidence] = []
-        ev += label_evidence(self.con, d.name, narrow, broad, c.label)
-        ev += literature_evidence(self.con, d.name, broad, [c.label], c.label)
-        reps, charts = report_evidence(self.con, d.name, narrow, broad, c.label)
-        ev += reps
-        ev += count_table_evidence(self.con, d.name, narrow, broad, c.label)
-        ev += self._confounding(d.name, narrow, broad, c.label)
+        # The evidence queries are independent: run them on separate cursors (DuckDB releases the GIL).
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            f_reports = pool.submit(report_evidence, self.con.cursor(), d.name, narrow, broad, c.label)
+            f_conf = pool.submit(self._confounding, self.con.cursor(), d.name, narrow, broad, c.label)
+            cur = self.con.cursor()
+            labels = label_evidence(cur, d.name, narrow, broad, c.label)
+            lit = literature_evidence(cur, d.name, broad, [c.label], c.label)
+            counts = count_table_evidence(cur, d.name, narrow, broad, c.label)
+            reps, charts = f_reports.result()
+            conf = f_conf.result()
+        ev: list[Evidence] = [*labels, *lit, *reps, *counts, *conf]
         verdict = grade(ev, d.name, c.label)
         verdict.headline = headline(verdict, ev, d.name, c.label)
         return Answer(
@@ -119,13 +124,14 @@ class Engine:
         except Exception:  # a PT with no description is not an error for the answer
             return None
 
-    def _confounding(self, drug: str, narrow: list[str], broad: list[str], label: str) -> list[Evidence]:
+    @staticmethod
+    def _confounding(con, drug: str, narrow: list[str], broad: list[str], label: str) -> list[Evidence]:
         from adrlens.evidence.classeffect import class_effect
         from adrlens.evidence.confounding import confounding, indication_overlap
 
-        out = confounding(self.con, drug, narrow, SignalSettings(), label)
-        out += indication_overlap(self.con, drug, broad, SignalSettings())
-        out += class_effect(self.con, drug, narrow, condition_label=label)
+        out = confounding(con, drug, narrow, SignalSettings(), label)
+        out += indication_overlap(con, drug, broad, SignalSettings())
+        out += class_effect(con, drug, narrow, condition_label=label)
         return out
 
     def _related(self, drug: str, label: str, narrow: list[str]) -> dict:

@@ -56,10 +56,19 @@ def test_statin_rhabdomyolysis_is_established(engine: Engine) -> None:
     assert any(e.kind == "class_effect" and e.direction == "supports" for e in a.evidence)
 
 
-def test_answer_json_is_plain_json_without_nan(engine: Engine) -> None:
-    d = engine.answer("Can amlodipine cause peripheral neuropathy?").to_dict()
-    text = json.dumps(d, allow_nan=False)  # raises on NaN/inf
-    assert json.loads(text)["schema_version"] == "1"
+def test_answer_json_is_plain_json_without_nan_and_follows_the_schema(engine: Engine) -> None:
+    from adrlens.report import render_html, render_markdown, validate_answer_json
+
+    for q in ("Can amlodipine cause peripheral neuropathy?", "Can the flu shot cause Guillain-Barre syndrome?"):
+        a = engine.answer(q)
+        d = a.to_dict()
+        text = json.dumps(d, allow_nan=False)  # raises on NaN/inf
+        assert json.loads(text)["schema_version"] == "1"
+        assert validate_answer_json(d) == []
+        md, html = render_markdown(a), render_html(a)
+        assert "<svg" in html and "Do not stop" in md
+        for bad in ("None", "nan"):
+            assert f" {bad} " not in md
 
 
 def test_unknown_drug_exits_2_without_traceback(real_store: Path) -> None:

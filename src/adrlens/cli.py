@@ -43,6 +43,19 @@ def _print_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 
+def _progress_bar(label: str, quiet: bool = False) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=quiet,
+    )
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Quarterly zips, extracted folders or table files.")],
@@ -57,15 +70,7 @@ def ingest(
     if quiet or as_json:
         summary = run_ingest(paths, target)
     else:
-        with Progress(
-            TextColumn("[bold]ingest[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=True,
-        ) as bar:
+        with _progress_bar("ingest") as bar:
             task = bar.add_task("", total=None)
 
             def progress(name: str, i: int, n: int) -> None:
@@ -192,19 +197,6 @@ def synth(
     if not quiet:
         console.print(f"wrote {cases:,} cases in {quarters} quarters to {out} (truth: {out / 'truth.json'})")
     del truth
-
-
-def _progress_bar(label: str, quiet: bool = False) -> Progress:
-    return Progress(
-        TextColumn(f"[bold]{label}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=err,
-        transient=True,
-        disable=quiet,
-    )
 
 
 @app.command()

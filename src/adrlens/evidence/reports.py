@@ -22,6 +22,8 @@ SOURCE_NAMES = {
     "faers_ps": "FAERS 2022Q3 (primary suspect)",
 }
 MIN_A = 3
+_CHART_KEYS = ("e", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975")
+_MEASURE_KEYS = ("prr", "prr_lo", "prr_hi", "chi2", *_CHART_KEYS[1:])
 MIN_E_INVERSE = 5.0
 
 
@@ -108,16 +110,7 @@ def report_evidence(
                 "drug_cases": t.a + t.b,
                 "e": m["e"],
                 "e_crude": t.e_crude,
-                "prr": m["prr"],
-                "prr_lo": m["prr_lo"],
-                "prr_hi": m["prr_hi"],
-                "chi2": m["chi2"],
-                "ror": m["ror"],
-                "ror_lo": m["ror_lo"],
-                "ror_hi": m["ror_hi"],
-                "ic": m["ic"],
-                "ic025": m["ic025"],
-                "ic975": m["ic975"],
+                **{k: m[k] for k in _MEASURE_KEYS},
                 "evans": m["evans"],
                 **(e or {"ebgm": None, "eb05": None, "eb95": None}),
                 "settings": settings.to_dict(),
@@ -152,13 +145,7 @@ def report_evidence(
                     "label": f"{condition} ({scope})",
                     "source": src,
                     "a": t.a,
-                    "e": m["e"],
-                    "ror": m["ror"],
-                    "ror_lo": m["ror_lo"],
-                    "ror_hi": m["ror_hi"],
-                    "ic": m["ic"],
-                    "ic025": m["ic025"],
-                    "ic975": m["ic975"],
+                    **{k: m[k] for k in _CHART_KEYS},
                     **(e or {}),
                 }
             )

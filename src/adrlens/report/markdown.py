@@ -12,12 +12,12 @@ or a claim that report counts prove causation.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from adrlens.model import GRADES, Answer, Evidence
+from adrlens.report.charts import num
 
 NA = "not available"
 
@@ -149,17 +149,6 @@ def bullets(items: list[list[Seg]], anchors: list[str | None] | None = None, cls
 
 
 # ---- values ---------------------------------------------------------------------------------------------
-
-
-def num(x: Any) -> float | None:
-    """A finite float, or None (missing, NaN, infinite, text)."""
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def fmt(x: Any, digits: int = 2) -> str:

@@ -142,7 +142,8 @@ def _nll_and_grad(x: np.ndarray, data: _Data, n_star: int, truncation: str) -> t
     """
     n, e, w, idx = data.n, data.e, data.w, data.n_index
     a1, b1, a2, b2 = np.exp(x[:4])
-    p = float(special.expit(x[4]))
+    # P exactly 0 or 1 (a fitted boundary, e.g. vigipy's) would make log P undefined: clamp to a hair inside.
+    p = min(max(float(special.expit(x[4])), 1e-300), 1.0 - 1e-16)
     lp, l1p = math.log(p), math.log1p(-p)
     comps = []
     for a, b in ((a1, b1), (a2, b2)):
@@ -217,6 +218,7 @@ def squash(
     keep_pts: int = 100,
     min_bin: int = 50,
     min_pts: int = 500,
+    max_bins: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Data squashing: bin pairs with the same n by sorted E; return (n_sq, e_sq, weights).
 
@@ -225,9 +227,22 @@ def squash(
     most), and the rest are cut into consecutive bins of ``bin_sizes[n]`` pairs, each replaced by its
     weighted mean E with the summed weight. Counts that would give fewer than ``min_bin`` bins are
     not squashed. Other counts pass through unchanged. Output is sorted by (n, E).
+
+    ``max_bins`` (fast mode, for millions of pairs): every count level with at least ``min_pts`` pairs
+    is squashed, into at most ``max_bins`` bins per level (larger bins where a level has many pairs),
+    so the fit sees a few thousand points whatever the number of pairs. The distance to the full fit
+    is measured in bench/ebgm_fit.py.
     """
     n_arr, e_arr, w = _validate(n, e, weights)
     sizes = DEFAULT_BIN_SIZES if bin_sizes is None else bin_sizes
+    if max_bins is not None:
+        levels, counts = np.unique(n_arr, return_counts=True)
+        sizes = {
+            int(c): max(sizes.get(int(c), 2), -(-(int(m) - keep_pts) // max_bins))
+            for c, m in zip(levels, counts, strict=True)
+            if m >= min_pts
+        }
+        min_bin = 1
     order = np.lexsort((e_arr, n_arr))
     n_arr, e_arr, w = n_arr[order], e_arr[order], w[order]
     out_n, out_e, out_w = [], [], []
@@ -277,8 +292,12 @@ def fit_prior(
     weights: Any = None,
     n_star: int = 1,
     truncation: str = "component",
+    max_bins: int | None = None,
 ) -> Prior:
     """Maximum-likelihood hyperparameters of the 2-gamma prior from per-pair counts n and E.
+
+    ``max_bins`` (with ``squash=True``): squash every count level to at most this many bins (fast
+    mode for millions of pairs; see ``squash``).
 
     ``start``: one theta or a sequence of thetas to start from (default: ``DEFAULT_STARTS``).
     ``n_star``: 1 (default) fits the zero-truncated likelihood to pairs with n >= 1 and ignores
@@ -297,7 +316,7 @@ def fit_prior(
     if n_arr.size == 0:
         raise MeasureInputError(f"No pairs with n >= {n_star} and E > 0 to fit the MGPS prior on.")
     if squash:
-        n_arr, e_arr, w = globals()["squash"](n_arr, e_arr, w)
+        n_arr, e_arr, w = globals()["squash"](n_arr, e_arr, w, max_bins=max_bins)
     data = _Data(n_arr, e_arr, w)
 
     starts = np.atleast_2d(np.asarray(DEFAULT_STARTS if start is None else start, dtype=np.float64))

@@ -138,3 +138,31 @@ def test_flagged_table_absence_is_not_zero(real_store: Path) -> None:
     flagged = [r for r in rows if r["table"] == "signals:2025q4_2026q1"]
     assert flagged and flagged[0]["status"] == "absent_from_flagged_table" and flagged[0]["a"] is None
     assert all(r["eb05"] is None for r in rows if r["flagged_only"])
+
+
+def test_signal_cli_subgroups_and_bad_options(real_store: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(
+        app,
+        [
+            "signal",
+            "rotashield",
+            "intussusception",
+            "--store",
+            str(real_store),
+            "--source",
+            "vaers",
+            "--sex",
+            "F",
+            "--years",
+            "1998-1999",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)["sources"]["vaers"]
+    s = out["table"]["settings"]
+    assert (s["sex"], s["year_from"], s["year_to"]) == ("F", 1998, 1999)
+    assert 0 < out["table"]["a"] < 148  # a subgroup of the 148 RotaShield intussusception cases
+    bad = runner.invoke(app, ["signal", "rotashield", "intussusception", "--store", str(real_store), "--years", "x"])
+    assert bad.exit_code != 0

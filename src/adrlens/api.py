@@ -78,8 +78,12 @@ def signal(
     by: str | None = None,
     sources: list[str] | None = None,
     extras: bool = True,
+    subgroup: dict | None = None,
 ) -> dict:
-    """What the reports say about a drug and an event (free text), per source, plus the count tables."""
+    """What the reports say about a drug and an event (free text), per source, plus the count tables.
+
+    `subgroup` restricts the population: keys sex, age_band, reporter_type, country, year_from, year_to
+    (the fields of SignalSettings)."""
     from adrlens.signals.pair import pair_signal
     from adrlens.vocab.resolve import resolve_condition, resolve_drug
 
@@ -108,7 +112,7 @@ def signal(
             if src not in present:
                 out["sources"][src] = {"status": "drug not in this source"}
                 continue
-            settings = SignalSettings(source=src, role=role)  # type: ignore[arg-type]
+            settings = SignalSettings(source=src, role=role, **(subgroup or {}))  # type: ignore[arg-type]
             res = pair_signal(con, d.name, c.pts, event=c.label, settings=settings, by=by, extras=extras)
             out["sources"][src] = {"status": "counted", **res.to_dict()}
     finally:

@@ -167,6 +167,10 @@ def synth(
     legacy_quarters: Annotated[int, typer.Option("--legacy-quarters", help="First quarters in the AERS layout.")] = 0,
     start_quarter: Annotated[str, typer.Option("--start-quarter")] = "2023Q1",
     zip_output: Annotated[bool, typer.Option("--zip", help="Write faers_ascii_YYYYqN.zip files.")] = False,
+    signal: Annotated[
+        list[str] | None, typer.Option("--signal", help="Inject a signal: INGREDIENT:PT:RATIO (repeatable).")
+    ] = None,
+    damage_rate: Annotated[float, typer.Option(help="Share of rows damaged like real files.")] = 1e-4,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Write synthetic FAERS quarterly releases (for benchmarks and scale tests, never for answers)."""
@@ -174,6 +178,16 @@ def synth(
 
     if cases < 1 or quarters < 1:
         raise AdrlensError("--cases and --quarters must be at least 1.")
+    injected = []
+    for spec in signal or []:
+        ing, _, rest = spec.partition(":")
+        pt, _, ratio = rest.rpartition(":")
+        try:
+            injected.append((ing.strip(), pt.strip(), float(ratio)))
+        except ValueError:
+            raise AdrlensError(
+                f"--signal {spec!r}: use INGREDIENT:PT:RATIO, e.g. atorvastatin:Rhabdomyolysis:5"
+            ) from None
     with Progress(
         TextColumn("[bold]synth[/]"),
         BarColumn(),
@@ -192,6 +206,8 @@ def synth(
             start_quarter=start_quarter,
             legacy_quarters=legacy_quarters,
             zip_output=zip_output,
+            signals=injected or None,
+            damage_rate=damage_rate,
             progress=lambda n: bar.update(task, completed=n),
         )
     if not quiet:
@@ -238,10 +254,33 @@ def signal(
     role: Annotated[str, typer.Option(help="ps (primary suspect), suspect (PS or SS) or any.")] = "suspect",
     by: Annotated[str | None, typer.Option("--by", help="quarter, sex, age, reporter or year.")] = None,
     source: Annotated[list[str] | None, typer.Option("--source", help="Only these report sources.")] = None,
+    sex: Annotated[str | None, typer.Option(help="Subgroup: M or F.")] = None,
+    age_band: Annotated[str | None, typer.Option(help="Subgroup: 0-1, 2-11, 12-17, 18-44, 45-64, 65-74, 75+.")] = None,
+    reporter: Annotated[
+        str | None, typer.Option(help="Subgroup: 'health professional', consumer, lawyer or unknown.")
+    ] = None,
+    country: Annotated[str | None, typer.Option(help="Subgroup: country code (US, GB, ...).")] = None,
+    years: Annotated[str | None, typer.Option(help="Subgroup: report years, e.g. 2015-2020 or 2019.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Disproportionality of a drug and an event in every report source: 2x2, PRR, ROR, IC, EBGM."""
     from adrlens import api
+
+    subgroup: dict = {
+        "sex": sex,
+        "age_band": age_band,
+        "reporter_type": reporter,
+        "country": country.upper() if country else None,
+    }
+    if sex not in (None, "M", "F"):
+        raise AdrlensError("--sex must be M or F")
+    if years:
+        try:
+            lo, _, hi = years.partition("-")
+            subgroup["year_from"], subgroup["year_to"] = int(lo), int(hi or lo)
+        except ValueError:
+            raise AdrlensError("--years takes a year or a range: 2019 or 2015-2020") from None
+    subgroup = {k: v for k, v in subgroup.items() if v is not None}
 
     if scope not in ("narrow", "broad"):
         raise AdrlensError("--scope must be narrow or broad")
@@ -255,7 +294,7 @@ def signal(
                 task, completed=i, total=n, description=Path(name.split("::")[-1]).name
             ),
         )
-    res = api.signal(drug, event, store=store, scope=scope, role=role, by=by, sources=source)
+    res = api.signal(drug, event, store=store, scope=scope, role=role, by=by, sources=source, subgroup=subgroup)
     if as_json:
         _print_json(res)
         return

@@ -701,7 +701,7 @@ def build_article(answer: Answer) -> Article:
 
 # ---- Markdown -------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<|])")  # ">" mid-line is plain text; at line start see below
 
 
 def md_escape(s: str) -> str:

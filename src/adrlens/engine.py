@@ -76,7 +76,9 @@ class Engine:
         )
         # The evidence queries are independent: run them on separate cursors (DuckDB releases the GIL).
         with ThreadPoolExecutor(max_workers=3) as pool:
-            f_reports = pool.submit(report_evidence, self.con.cursor(), d.name, narrow, broad, c.label)
+            f_reports = pool.submit(
+                report_evidence, self.con.cursor(), d.name, narrow, broad, c.label, "suspect", d.kind
+            )
             f_conf = pool.submit(self._confounding, self.con.cursor(), d.name, narrow, broad, c.label)
             cur = self.con.cursor()
             labels = label_evidence(cur, d.name, narrow, broad, c.label)

@@ -63,8 +63,12 @@ def report_evidence(
     broad: list[str],
     condition: str,
     role: str = "suspect",
+    kind: str = "drug",
 ) -> tuple[list[Evidence], dict]:
-    """Evidence records and chart data ({'measures': [...], 'trend': {source: [...]}})."""
+    """Evidence records and chart data ({'measures': [...], 'trend': {source: [...]}}).
+
+    A source of the other kind (VAERS for a drug, FAERS for a vaccine) that lacks the product is left
+    out rather than reported as "not available"; the product's own kind of source always gets a record."""
     sources = describe_sources(con)
     present = dict(
         con.execute(
@@ -76,6 +80,8 @@ def report_evidence(
     for src, info in sources.items():
         label = f"{info['name']} ({info['first_quarter']}-{info['last_quarter']}, {info['cases']:,} cases)"
         if src not in present:
+            if (src == "vaers") != (kind == "vaccine"):
+                continue
             out.append(
                 Evidence(
                     f"reports:{src}",
@@ -244,9 +250,13 @@ def count_table_evidence(
         return []
     rows = count_lookup(con, drug, list(dict.fromkeys([*narrow, *broad])))
     out = []
+    silent: list[str] = []  # flagged-only tables that list none of the terms: one record for them all
     for table in dict.fromkeys(r["table"] for r in rows):
         trs = [r for r in rows if r["table"] == table]
         counted = [r for r in trs if r["status"] == "counted" and r["ror"] is not None]
+        if not counted and all(r["status"] == "absent_from_flagged_table" for r in trs):
+            silent.append(table)
+            continue
         sig = [r for r in counted if (r["a"] or 0) >= MIN_A and ((r["ror_lo"] or 0) > 1 or (r["eb05"] or 0) >= 2)]
         sig_narrow = [r for r in sig if r["event"] in narrow]
         zero = [r["event"] for r in trs if r["status"] == "zero"]
@@ -282,6 +292,20 @@ def count_table_evidence(
                     "signal_pts": [r["event"] for r in sig],
                 },
                 {"table": "count_pair", "table_name": table},
+            )
+        )
+    if silent:
+        out.append(
+            Evidence(
+                "count_table:flagged_only_silent",
+                "count_table",
+                "published flagged-only tables",
+                f"{len(silent)} published table(s) of flagged pairs cover {drug} but list none of these terms "
+                f"({', '.join(silent)}): not flagged there, which is not the same as zero reports.",
+                "neutral",
+                "none",
+                {"tables": silent, "flagged_only": True, "rows": []},
+                {"table": "count_pair", "table_names": silent},
             )
         )
     return out

@@ -82,3 +82,31 @@ def test_unknown_drug_exits_2_without_traceback(real_store: Path) -> None:
     )
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "zzqxv" in r.stderr
+
+
+def test_unknown_condition_exits_2_with_suggestions(real_store: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adrlens.cli",
+            "ask",
+            "--drug",
+            "amlodipine",
+            "--condition",
+            "qqzzxx blorft",
+            "--store",
+            str(real_store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "condition" in r.stderr.lower()
+
+
+def test_no_ebgm_for_pairs_without_reports(engine: Engine) -> None:
+    a = engine.answer("Can amlodipine cause peripheral neuropathy?")
+    zero = [e for e in a.evidence if e.kind == "reports" and e.data.get("a") == 0]
+    assert zero and all(e.data["eb05"] is None and "not computed" in e.data["note"] for e in zero)

@@ -115,9 +115,7 @@ def test_chi2_matches_scipy(caers: dict[str, np.ndarray]) -> None:
         table = [[t["a"][j], t["b"][j]], [t["c"][j], t["d"][j]]]
         if min(t["a"][j] + t["c"][j], t["b"][j] + t["d"][j]) == 0:
             continue
-        assert ours[i] == pytest.approx(
-            stats.chi2_contingency(table, correction=True)[0], rel=1e-9, abs=1e-12
-        )
+        assert ours[i] == pytest.approx(stats.chi2_contingency(table, correction=True)[0], rel=1e-9, abs=1e-12)
         assert ours_raw[i] == pytest.approx(stats.chi2_contingency(table, correction=False)[0], rel=1e-9)
 
 

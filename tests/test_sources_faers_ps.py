@@ -62,8 +62,7 @@ def test_whole_quarter(loaded) -> None:
     assert con.execute("SELECT count(*) FROM report_event WHERE pt <> lower(trim(pt))").fetchone()[0] == 0
     assert (
         con.execute(
-            "SELECT count(*) FROM report_event "
-            "WHERE caseid = 4143801 AND pt IN ('pyrexia', 'papule', 'erythema')"
+            "SELECT count(*) FROM report_event WHERE caseid = 4143801 AND pt IN ('pyrexia', 'papule', 'erythema')"
         ).fetchone()[0]
         == 3
     )

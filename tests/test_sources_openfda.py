@@ -58,9 +58,7 @@ def fake_openfda(totals: dict[str | None, int] = TOTALS) -> Callable[[httpx.Requ
         search = request.url.params.get("search")
         if "count" in request.url.params:
             assert request.url.params["count"] == EVENT_FIELD
-            return json_response(
-                200, fixture("count_reactions_amlodipine" if search else "count_reactions_all")
-            )
+            return json_response(200, fixture("count_reactions_amlodipine" if search else "count_reactions_all"))
         if search not in totals:
             return json_response(404, fixture("not_found"))
         body = copy.deepcopy(fixture("search_limit1"))
@@ -94,9 +92,7 @@ def test_two_by_two_from_fixtures() -> None:
 
 def test_concept_counts_each_report_once() -> None:
     with client(fake_openfda()) as c:
-        p = c.concept(
-            "amlodipine", ["Paraesthesia", "Neuropathy peripheral"], concept_id="peripheral_neuropathy"
-        )
+        p = c.concept("amlodipine", ["Paraesthesia", "Neuropathy peripheral"], concept_id="peripheral_neuropathy")
     assert p.event == "peripheral_neuropathy" and p.a == 1_400 and p.c == 250_000 - 1_400
     assert p.a < 812 + 655  # the union, not a sum of PT counts
 

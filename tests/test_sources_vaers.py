@@ -39,9 +39,7 @@ def _new_store() -> duckdb.DuckDBPyConnection:
 
 def _ingest(con: duckdb.DuckDBPyConnection, files: list[SourceFile]) -> list[FileResult]:
     out = []
-    for i, f in enumerate(
-        files, start=1 + len(con.execute("SELECT DISTINCT file_id FROM stage_demo").fetchall())
-    ):
+    for i, f in enumerate(files, start=1 + len(con.execute("SELECT DISTINCT file_id FROM stage_demo").fetchall())):
         assert vaers.detect(f), f.display
         out.append(vaers.read(con, f, i * 10 + len(out)))
     return out
@@ -94,9 +92,7 @@ def test_detect_names() -> None:
 def test_all_years_report_counts_match_rowcounts(all_years) -> None:
     con, results, seconds = all_years
     expected = _rowcounts()
-    got = dict(
-        con.execute("SELECT quarter, count(*) FROM report WHERE source = 'vaers' GROUP BY 1").fetchall()
-    )
+    got = dict(con.execute("SELECT quarter, count(*) FROM report WHERE source = 'vaers' GROUP BY 1").fetchall())
     assert got == {y: int(float(r["DATA_ids"])) for y, r in expected.items()}
     assert sum(got.values()) == 203_446
     # Every row of every table was read and loaded; nothing skipped in the official files.
@@ -142,9 +138,7 @@ def test_tables_link_and_fields(all_years) -> None:
         "FROM report WHERE source='vaers' AND caseid = 117867"
     ).fetchone()
     assert row == ("M", True, 0.2, "1999-01-04", "1998-11-27", "1998-12-08", "death-found in crib cyanotic;")
-    assert con.execute("SELECT list(outc_cod) FROM report_outcome WHERE caseid = 117867").fetchone()[0] == [
-        "DE"
-    ]
+    assert con.execute("SELECT list(outc_cod) FROM report_outcome WHERE caseid = 117867").fetchone()[0] == ["DE"]
     drugs = con.execute(
         "SELECT drug_seq, role_cod, prod_ai, ingredient FROM report_drug WHERE caseid = 117867 ORDER BY 1"
     ).fetchall()
@@ -180,9 +174,7 @@ def test_rotavirus_intussusception_1998_1999(all_years) -> None:
 
 def test_every_vax_type_in_the_files_maps(all_years) -> None:
     con, _, _ = all_years
-    unmapped = con.execute(
-        "SELECT DISTINCT prod_ai FROM report_drug WHERE source = 'vaers' AND NOT mapped"
-    ).fetchall()
+    unmapped = con.execute("SELECT DISTINCT prod_ai FROM report_drug WHERE source = 'vaers' AND NOT mapped").fetchall()
     assert {r[0] for r in unmapped} == {"UNK"}
 
 
@@ -238,9 +230,7 @@ def test_damaged_file_counts_skips_and_repairs(tmp_path: Path) -> None:
     assert r.repaired["RECVDATE not a date (MM/DD/YYYY); set to NULL"] == 1
     assert r.encoding == "utf-8+cp1252"
     assert (
-        con.execute("SELECT narrative FROM stage_demo WHERE caseid = 900003")
-        .fetchone()[0]
-        .startswith("café pt recv")
+        con.execute("SELECT narrative FROM stage_demo WHERE caseid = 900003").fetchone()[0].startswith("café pt recv")
     )
     assert con.execute("SELECT fda_dt FROM stage_demo WHERE caseid = 900004").fetchone()[0] is None
     ids = {x[0] for x in con.execute("SELECT caseid FROM stage_demo WHERE caseid >= 900000").fetchall()}

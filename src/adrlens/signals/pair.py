@@ -43,6 +43,15 @@ class PairSignal:
 def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict | None:
     if prior is None:
         return None
+    if a == 0:
+        # The prior is fitted on pairs with at least one report (N* = 1, as openEBGM and DuMouchel): a
+        # posterior for n = 0 would extrapolate it (and a near-zero shape can put EBGM below EB05).
+        return {
+            "ebgm": None,
+            "eb05": None,
+            "eb95": None,
+            "note": "EBGM not computed for a = 0: the MGPS prior is fitted on pairs with at least one report",
+        }
     r = mgps.ebgm(np.array([a], dtype=float), np.array([e]), prior)
     return {k: float(r[k][0]) for k in ("ebgm", "eb05", "eb95")}
 

@@ -135,11 +135,12 @@ def report_evidence(
             else:
                 verdict = "no disproportionality signal (which does not mean no risk)"
             ebtxt = f", EB05 {e['eb05']:.2f}" if e and e.get("eb05") is not None else ""
-            ror_txt = (
-                f"ROR {m['ror']:.2f} (95% CI {m['ror_lo']:.2f}-{m['ror_hi']:.2f})"
-                if m["ror"] is not None and m["ror_lo"] is not None
-                else "ROR not defined"
-            )
+            if t.a == 0:  # a Haldane-corrected ROR of an empty cell is no estimate worth quoting in words
+                ror_txt = f"ROR upper 95% bound {m['ror_hi']:.2f}" if m["ror_hi"] is not None else "ROR not defined"
+            elif m["ror"] is not None and m["ror_lo"] is not None:
+                ror_txt = f"ROR {m['ror']:.2f} (95% CI {m['ror_lo']:.2f}-{m['ror_hi']:.2f})"
+            else:
+                ror_txt = "ROR not defined"
             finding = (
                 f"{t.a:,} of {t.a + t.b:,} {drug} reports in {info['name']} mention {condition.lower()}"
                 f"{' (broad term set)' if scope == 'broad' else ''}, against {m['e']:.1f} expected; "

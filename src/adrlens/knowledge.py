@@ -672,7 +672,10 @@ def same_class_drugs(con: duckdb.DuckDBPyConnection, ingredient: str, class_type
     rows = con.execute(
         """
         SELECT DISTINCT o.ingredient FROM drug_class d
+        -- Match on the class id where both have one: names repeat across branches (ATC "Biguanides" is
+        -- A10BA for metformin and P01BB for proguanil).
         JOIN drug_class o ON o.class_type = d.class_type AND o.class_name = d.class_name
+             AND (d.class_id IS NULL OR o.class_id IS NULL OR d.class_id = o.class_id)
         WHERE d.ingredient = ? AND d.class_type = ? AND o.ingredient <> d.ingredient
         ORDER BY 1
         """,

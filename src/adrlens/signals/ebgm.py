@@ -96,13 +96,18 @@ class Prior:
         return json_safe(asdict(self))
 
 
-def _validate(n: Any, e: Any, weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _broadcast(n: Any, e: Any) -> tuple[np.ndarray, np.ndarray]:
     try:
         n_arr, e_arr = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(e, dtype=np.float64))
     except ValueError as exc:
         raise MeasureInputError(
             f"n{np.shape(n)} and E{np.shape(e)} do not broadcast; pass one value per pair."
         ) from exc
+    return n_arr, e_arr
+
+
+def _validate(n: Any, e: Any, weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n_arr, e_arr = _broadcast(n, e)
     w = np.ones_like(n_arr) if weights is None else np.broadcast_to(np.asarray(weights, dtype=np.float64), n_arr.shape)
     if np.any(n_arr < 0) or np.any(e_arr < 0) or np.any(w < 0):
         raise MeasureInputError("Counts n, expected counts E and weights must be >= 0.")
@@ -446,12 +451,7 @@ def ebgm(n: Any, e: Any, prior: Prior | Any, quantiles: tuple[float, float] = (0
     E give NaN and ``defined`` False. Output arrays have the broadcast shape of n and E.
     """
     pr = prior if isinstance(prior, Prior) else Prior.from_array(prior)
-    try:
-        n_arr, e_arr = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(e, dtype=np.float64))
-    except ValueError as exc:
-        raise MeasureInputError(
-            f"n{np.shape(n)} and E{np.shape(e)} do not broadcast; pass one value per pair."
-        ) from exc
+    n_arr, e_arr = _broadcast(n, e)
     shape = n_arr.shape
     n_arr, e_arr = n_arr.ravel(), e_arr.ravel()
     ok = np.isfinite(n_arr) & np.isfinite(e_arr)

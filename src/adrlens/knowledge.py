@@ -35,6 +35,7 @@ from adrlens.sources import literature as lit_src
 from adrlens.sources import profiles as prof_src
 from adrlens.sources import sider as sider_src
 from adrlens.sources.base import FileResult
+from adrlens.store import has_table
 
 KNOWLEDGE_TABLES = ("label_effect", "literature_pair", "drug_profile", "drug_class", "drug_indication")
 
@@ -290,7 +291,7 @@ def build_knowledge(
 
     say("literature: ADE corpus, MEDLINE MeSH, SemMedDB")
     known_pts = {r[0] for r in con.execute("SELECT DISTINCT pt FROM label_effect").fetchall()}
-    if _has_table(con, "report_event"):
+    if has_table(con, "report_event"):
         known_pts |= {r[0] for r in con.execute("SELECT DISTINCT lower(pt) FROM report_event").fetchall() if r[0]}
     lit_dir = base / "literature"
     lit_rows: list[dict] = []
@@ -369,7 +370,7 @@ def build_knowledge(
         con.execute(f"DROP TABLE IF EXISTS {t}")
     counts = {t: _count(con, t) for t in KNOWLEDGE_TABLES}
     elapsed = time.perf_counter() - t0
-    if _has_table(con, "meta"):
+    if has_table(con, "meta"):
         con.execute(
             "INSERT INTO meta VALUES ('knowledge_built', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} in {elapsed:.1f}s; names by {namer.method}"],
@@ -562,15 +563,9 @@ def _write_issues(con: duckdb.DuckDBPyConnection, results: Iterable[FileResult])
     con.execute("DROP TABLE _k_issue")
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0]
-    )
-
-
 # -- queries --------------------------------------------------------------------------------------------
 def _require(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    if not _has_table(con, table):
+    if not has_table(con, table):
         raise StoreError(
             f"The store has no {table} table. Build the knowledge tables first "
             "(adrlens.knowledge.build_knowledge on the store)."

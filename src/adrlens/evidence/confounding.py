@@ -37,6 +37,7 @@ import duckdb
 from adrlens.model import Evidence
 from adrlens.signals.measures import Measures, json_safe
 from adrlens.signals.tables import SignalSettings
+from adrlens.store import has_table
 
 # -- curated confounders ---------------------------------------------------------------------------------
 # Data-driven indications: an indication counts as a confounder of the condition when, among reports
@@ -538,12 +539,6 @@ def curated_causes(pts: Iterable[str]) -> tuple[list[str], list[Cause]]:
 # -- helpers shared with classeffect ----------------------------------------------------------------------
 def norm_pts(pts: Iterable[str]) -> list[str]:
     return sorted({p.lower().strip() for p in pts if p and p.strip()})
-
-
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0]
-    )
 
 
 def source_label(con: duckdb.DuckDBPyConnection, settings: SignalSettings) -> str:

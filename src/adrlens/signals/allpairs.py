@@ -21,6 +21,7 @@ from adrlens.errors import AdrlensError
 from adrlens.signals import ebgm as mgps
 from adrlens.signals.measures import all_measures
 from adrlens.signals.tables import SignalSettings
+from adrlens.store import has_table
 
 MEASURE_COLUMNS = ("e", "prr", "prr_lo", "prr_hi", "chi2", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975")
 FLAG_COLUMNS = ("evans", "ror_signal", "ic_signal")
@@ -132,7 +133,7 @@ def store_pair_stats(con: duckdb.DuckDBPyConnection, results: list[AllPairs]) ->
         )
         con.register("_pairs", r.table)
         src, role = r.settings.source, r.settings.role
-        if i == 0 and not _has(con, "pair_stats"):
+        if i == 0 and not has_table(con, "pair_stats"):
             con.execute(
                 "CREATE TABLE pair_stats AS SELECT ?::VARCHAR AS source, ?::VARCHAR AS role, * FROM _pairs LIMIT 0",
                 [src, role],
@@ -142,15 +143,9 @@ def store_pair_stats(con: duckdb.DuckDBPyConnection, results: list[AllPairs]) ->
         con.unregister("_pairs")
 
 
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0]
-    )
-
-
 def load_prior(con: duckdb.DuckDBPyConnection, source: str, role: str = "suspect") -> mgps.Prior | None:
     """The MGPS prior saved for a source, or None when `adrlens signals --all` has not been run."""
-    if not _has(con, "signal_prior"):
+    if not has_table(con, "signal_prior"):
         return None
     rows = con.execute(
         "SELECT alpha1, beta1, alpha2, beta2, p FROM signal_prior WHERE source = ? AND role = ?", [source, role]

@@ -1,0 +1,180 @@
+"""The one signal rule: every threshold named once, one function that calls a measured table, and the
+Methods text generated from the same constants so the two cannot drift.
+
+A *signal of disproportionate reporting* (SDR) needs at least ``MIN_CASES`` reports and a lower interval
+bound beyond the null on at least one measure:
+
+* ROR025 > ``ROR_LOWER``   (the ROR's lower 95% bound above 1),
+* IC025  > ``IC_LOWER``    (the IC's lower credibility bound above 0),
+* EB05  >= ``EB05_MIN``    (the EBGM's 5th posterior percentile at least 2; DuMouchel 1999, Szarfman 2002).
+
+Evans et al. (2001) is reported beside it as a second classical criterion (PRR >= ``EVANS_PRR``, chi2 >=
+``EVANS_CHI2``, a >= ``EVANS_MIN_CASES``). It is shown, not required: the SDR above is the rule that
+decides. A *possible inverse association* needs ROR975 < 1 with at least ``MIN_E_INVERSE`` expected cases
+(below that, few reports are what chance gives).
+
+Every caller (report evidence, confounding, class effect, count tables, the all-pairs batch, the CLI and
+the Methods box) asks this module; no other module writes these numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MIN_CASES = 3
+ROR_LOWER = 1.0
+IC_LOWER = 0.0
+EB05_MIN = 2.0
+EVANS_PRR = 2.0
+EVANS_CHI2 = 4.0
+EVANS_MIN_CASES = 3
+MIN_E_INVERSE = 5.0
+ROR_UPPER_INVERSE = 1.0
+
+#: The criteria, in the order they are reported: (key, measure, human wording).
+CRITERIA: tuple[tuple[str, str, str], ...] = (
+    ("ror", "ror_lo", f"ROR025 > {ROR_LOWER:g}"),
+    ("ic", "ic025", f"IC025 > {IC_LOWER:g}"),
+    ("ebgm", "eb05", f"EB05 >= {EB05_MIN:g}"),
+)
+
+
+def _finite(x: Any) -> float | None:
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _met(key: str, value: float | None) -> bool:
+    if value is None:
+        return False
+    if key == "ror":
+        return value > ROR_LOWER
+    if key == "ic":
+        return value > IC_LOWER
+    return value >= EB05_MIN
+
+
+@dataclass(frozen=True)
+class SignalCall:
+    """The rule's answer for one table: is it a signal, which criteria it met, and why in words."""
+
+    signal: bool
+    inverse: bool
+    criteria_met: tuple[str, ...]  # subset of "ror", "ic", "ebgm"
+    evans: bool
+    reason: str
+
+    @property
+    def n_criteria(self) -> int:
+        return len(self.criteria_met)
+
+
+def call(
+    a: int | float,
+    *,
+    ror_lo: float | None = None,
+    ror_hi: float | None = None,
+    ic025: float | None = None,
+    eb05: float | None = None,
+    e: float | None = None,
+    prr: float | None = None,
+    chi2: float | None = None,
+) -> SignalCall:
+    """Whether a measured table is a signal (and an inverse association), and why."""
+    a = int(a or 0)
+    values = {"ror": _finite(ror_lo), "ic": _finite(ic025), "ebgm": _finite(eb05)}
+    met = tuple(k for k, _m, _w in CRITERIA if _met(k, values[k]))
+    signal = a >= MIN_CASES and bool(met)
+    ror_hi_v, e_v = _finite(ror_hi), _finite(e) or 0.0
+    inverse = not signal and ror_hi_v is not None and ror_hi_v < ROR_UPPER_INVERSE and e_v >= MIN_E_INVERSE
+    prr_v, chi2_v = _finite(prr), _finite(chi2)
+    evans = a >= EVANS_MIN_CASES and prr_v is not None and prr_v >= EVANS_PRR and (chi2_v or 0.0) >= EVANS_CHI2
+    words = {k: w for k, _m, w in CRITERIA}
+    if signal:
+        reason = f"a = {a} >= {MIN_CASES} and " + " and ".join(words[k] for k in met)
+    elif met:
+        reason = f"{' and '.join(words[k] for k in met)}, but a = {a} < {MIN_CASES}"
+    elif inverse:
+        reason = f"ROR975 < {ROR_UPPER_INVERSE:g} with E = {e_v:.1f} >= {MIN_E_INVERSE:g}"
+    else:
+        reason = "no lower bound beyond the null (" + ", ".join(words[k] for k in words) + " all unmet)"
+    return SignalCall(signal=signal, inverse=inverse, criteria_met=met, evans=evans, reason=reason)
+
+
+def call_measures(m: dict[str, Any], eb05: float | None = None) -> SignalCall:
+    """`call` on a dict of measures (keys a, ror_lo, ror_hi, ic025, e, prr, chi2 and optionally eb05)."""
+    return call(
+        m.get("a") or 0,
+        ror_lo=m.get("ror_lo"),
+        ror_hi=m.get("ror_hi"),
+        ic025=m.get("ic025"),
+        eb05=eb05 if eb05 is not None else m.get("eb05"),
+        e=m.get("e"),
+        prr=m.get("prr"),
+        chi2=m.get("chi2"),
+    )
+
+
+def signal_mask(a: np.ndarray, ror_lo: np.ndarray, ic025: np.ndarray, eb05: np.ndarray | None = None) -> np.ndarray:
+    """The rule over arrays (the all-pairs batch): NaN never meets a criterion."""
+    with np.errstate(invalid="ignore"):
+        any_bound = (np.nan_to_num(ror_lo, nan=-np.inf) > ROR_LOWER) | (np.nan_to_num(ic025, nan=-np.inf) > IC_LOWER)
+        if eb05 is not None:
+            any_bound |= np.nan_to_num(eb05, nan=-np.inf) >= EB05_MIN
+    return (np.asarray(a) >= MIN_CASES) & any_bound
+
+
+def eb05_mask(eb05: np.ndarray) -> np.ndarray:
+    """EB05 >= EB05_MIN alone (the classical MGPS screen), NaN never."""
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(eb05, nan=-np.inf) >= EB05_MIN
+
+
+def evans_mask(a: np.ndarray, prr: np.ndarray, chi2: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (
+            (np.nan_to_num(prr, nan=0.0) >= EVANS_PRR)
+            & (np.nan_to_num(chi2, nan=0.0) >= EVANS_CHI2)
+            & (np.asarray(a) >= EVANS_MIN_CASES)
+        )
+
+
+def ror_mask(ror_lo: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(ror_lo, nan=-np.inf) > ROR_LOWER
+
+
+def ic_mask(ic025: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(ic025, nan=-np.inf) > IC_LOWER
+
+
+def methods_text() -> str:
+    """The thresholds as the Methods box states them (generated, so it always matches `call`)."""
+    crit = " or ".join(w for _k, _m, w in CRITERIA)
+    return (
+        f"signal of disproportionate reporting when a >= {MIN_CASES} and ({crit}); "
+        f"Evans PRR >= {EVANS_PRR:g}, chi2 >= {EVANS_CHI2:g}, a >= {EVANS_MIN_CASES} shown beside it; "
+        f"possible inverse association when ROR975 < {ROR_UPPER_INVERSE:g} with E >= {MIN_E_INVERSE:g}"
+    )
+
+
+def describe() -> dict[str, Any]:
+    """The rule as data (for JSON outputs and the all-pairs Parquet metadata)."""
+    return {
+        "min_cases": MIN_CASES,
+        "ror_lower": ROR_LOWER,
+        "ic_lower": IC_LOWER,
+        "eb05_min": EB05_MIN,
+        "evans": {"prr": EVANS_PRR, "chi2": EVANS_CHI2, "min_cases": EVANS_MIN_CASES},
+        "inverse": {"ror_upper": ROR_UPPER_INVERSE, "min_e": MIN_E_INVERSE},
+        "text": methods_text(),
+    }

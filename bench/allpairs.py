@@ -4,7 +4,7 @@
     .venv/bin/python bench/allpairs.py --cases 1000000              # one size
     .venv/bin/python bench/allpairs.py --quick                      # ~50k cases smoke run (< 1 min), prints only
 
-For each size a synthetic FAERS release (adrlens.sources.synth.generate, seed 42, 4 quarters, cached
+For each size a synthetic FAERS release (adrlens.synth.generate, seed 42, 4 quarters, cached
 as bench/work/synth_N) is ingested once into bench/work/allpairs_store_N.duckdb (reused when present).
 Then, each in a fresh subprocess so that peak memory (max RSS) belongs to that job alone:
 
@@ -199,7 +199,7 @@ def ensure_store(cases: int, work: Path) -> Path:
         return store
     data = work / f"synth_{cases}"
     if not (data / "truth.json").exists():
-        from adrlens.sources.synth import generate
+        from adrlens.synth import generate
 
         t = time.perf_counter()
         generate(data, cases=cases, quarters=4, seed=42)
@@ -507,7 +507,7 @@ def main() -> None:
         "machine": machine(),
         "results": results,
     }
-    from adrlens.signals.measures import json_safe
+    from adrlens.jsonsafe import json_safe
 
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,7 @@ def _peak_of(cmd: list[str]) -> tuple[float, int]:
 
 
 def bench_size(cases: int, quarters: int, work: Path, keep: bool) -> dict:
-    from adrlens.sources.synth import generate
+    from adrlens.synth import generate
 
     data = work / f"synth_{cases}"
     if not (data / "truth.json").exists():

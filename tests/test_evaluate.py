@@ -23,7 +23,7 @@ from adrlens.evaluate import (
     read_refset,
     source_scores,
 )
-from adrlens.knowledge import label_listing
+from adrlens.store.knowledge import label_listing
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Verdict
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from adrlens import store
+from adrlens.store import db as store
 from adrlens.errors import IngestError
-from adrlens.ingest import ingest
+from adrlens.store.ingest import ingest
 
 SAMPLES = Path("faers") / "samples"
 

@@ -12,7 +12,7 @@ import pytest
 
 from adrlens import config
 from adrlens.errors import ResolutionError
-from adrlens.question import Question, Understood, parse, understand
+from adrlens.vocab.question import Question, Understood, parse, understand
 
 PN = "peripheral_neuropathy"
 

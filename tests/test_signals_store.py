@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from adrlens import api
+from adrlens import lookup
 from adrlens.cli import app
-from adrlens.ingest import ingest
+from adrlens.store.ingest import ingest
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
 
@@ -90,7 +90,7 @@ def test_signal_cli_unknown_drug_is_a_clear_error(real_store: Path) -> None:
     from adrlens.errors import ResolutionError
 
     with pytest.raises(ResolutionError, match="unknown drug"):
-        api.signal("qwertyzzz", "headache", store=real_store)
+        lookup.signal("qwertyzzz", "headache", store=real_store)
 
 
 def test_all_pairs_parquet(real_store: Path, tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_build_is_idempotent_on_reingest(real_store: Path, data_dir: Path) -> No
 
 @pytest.mark.parametrize("drug", ["atorvastatin", "rosuvastatin", "simvastatin"])
 def test_statins_rhabdomyolysis_in_whole_faers_class_tables(real_store: Path, drug: str) -> None:
-    rows = [r for r in api.count_tables(real_store, drug, ["rhabdomyolysis"]) if r["table"].startswith("class_tables")]
+    rows = [r for r in lookup.count_tables(real_store, drug, ["rhabdomyolysis"]) if r["table"].startswith("class_tables")]
     full = [
         r for r in rows if r["table"] in ("class_tables:pvlrt_statin_2014q3_2020q4", "class_tables:pvebayes_statin2025")
     ]
@@ -134,7 +134,7 @@ def test_statins_rhabdomyolysis_in_whole_faers_class_tables(real_store: Path, dr
 
 
 def test_flagged_table_absence_is_not_zero(real_store: Path) -> None:
-    rows = api.count_tables(real_store, "amlodipine", ["paraesthesia"])
+    rows = lookup.count_tables(real_store, "amlodipine", ["paraesthesia"])
     flagged = [r for r in rows if r["table"] == "signals:2025q4_2026q1"]
     assert flagged and flagged[0]["status"] == "absent_from_flagged_table" and flagged[0]["a"] is None
     assert all(r["eb05"] is None for r in rows if r["flagged_only"])

@@ -11,7 +11,7 @@ import pytest
 
 from adrlens.config import data_dir
 from adrlens.errors import AdrlensError, DataNotFoundError
-from adrlens.sources.aggregates import (
+from adrlens.sources.counts.aggregates import (
     OPENFDA_APP_N,
     SIGNALS_N,
     STATUS_ABSENT,

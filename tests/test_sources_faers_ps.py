@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from adrlens import store
+from adrlens.store import db as store
 from adrlens.config import data_path
 from adrlens.errors import IngestError
-from adrlens.sources import faers_ps
+from adrlens.sources.reports import faers_ps
 from adrlens.sources.base import FileResult, SourceFile
 
 

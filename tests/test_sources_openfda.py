@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from adrlens.errors import AdrlensError
-from adrlens.sources.aggregates import STATUS_COUNTED, STATUS_ZERO
-from adrlens.sources.openfda import (
+from adrlens.sources.counts.aggregates import STATUS_COUNTED, STATUS_ZERO
+from adrlens.sources.counts.openfda import (
     EVENT_FIELD,
     MAX_COUNT_BUCKETS,
     OpenFdaClient,

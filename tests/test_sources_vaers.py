@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from adrlens import store
+from adrlens.store import db as store
 from adrlens.config import data_path
 from adrlens.errors import IngestError
-from adrlens.sources import vaers
+from adrlens.sources.reports import vaers
 from adrlens.sources.base import FileResult, SourceFile
 from adrlens.vocab.vaccines import all_vaccine_names, resolve_vaccine, vaccine_codes, vaccine_products
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from adrlens.ingest import ingest
+from adrlens.store.ingest import ingest
 
 
 def _sha(p: Path) -> str:

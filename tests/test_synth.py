@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from adrlens.config import data_path
-from adrlens.sources.synth import AERS_HEADERS, FAERS_HEADERS, TABLES, SynthTruth, generate
+from adrlens.synth import AERS_HEADERS, FAERS_HEADERS, TABLES, SynthTruth, generate
 
 SIGNAL = ("DUPILUMAB", "Headache", 3.0)
 

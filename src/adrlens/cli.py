@@ -1,4 +1,4 @@
-"""The adrlens command line: thin commands over the Python API (adrlens.ingest, adrlens.store ...).
+"""The adrlens command line: thin commands over the Python API (adrlens.store.ingest, adrlens.store ...).
 
 Every command prints short plain text for people, or JSON with --json for programs. Errors of
 adrlens (AdrlensError) print one clear message and exit with code 2, never a traceback.
@@ -64,7 +64,7 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Read FDA FAERS/AERS quarterly releases, VAERS yearly files and count tables into a store."""
-    from adrlens.ingest import ingest as run_ingest
+    from adrlens.store.ingest import ingest as run_ingest
 
     target = _store(store)
     if quiet or as_json:
@@ -100,7 +100,7 @@ def ingest(
 @app.command()
 def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """What a store holds: files, repaired and skipped rows, deduplication steps, drug mapping."""
-    from adrlens import store as store_mod
+    from adrlens.store import db as store_mod
 
     con = store_mod.connect(_store(store))
     try:
@@ -174,7 +174,7 @@ def synth(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Write synthetic FAERS quarterly releases (for benchmarks and scale tests, never for answers)."""
-    from adrlens.sources.synth import generate
+    from adrlens.synth import generate
 
     if cases < 1 or quarters < 1:
         raise AdrlensError("--cases and --quarters must be at least 1.")
@@ -223,7 +223,6 @@ def build(
 ) -> None:
     """Build the default store from the shared data: FAERS samples, VAERS 1990-2006, FAERS 2022Q3,
     then label/literature/profile tables and all-pairs statistics."""
-    from adrlens import api
 
     target = _store(store)
     with _progress_bar("build", quiet or as_json) as bar:
@@ -264,7 +263,7 @@ def signal(
     as_json: JsonOpt = False,
 ) -> None:
     """Disproportionality of a drug and an event in every report source: 2x2, PRR, ROR, IC, EBGM."""
-    from adrlens import api
+    from adrlens import lookup
 
     subgroup: dict = {
         "sex": sex,
@@ -294,7 +293,7 @@ def signal(
                 task, completed=i, total=n, description=Path(name.split("::")[-1]).name
             ),
         )
-    res = api.signal(drug, event, store=store, scope=scope, role=role, by=by, sources=source, subgroup=subgroup)
+    res = lookup.signal(drug, event, store=store, scope=scope, role=role, by=by, sources=source, subgroup=subgroup)
     if as_json:
         _print_json(res)
         return
@@ -392,9 +391,9 @@ def signals(
     no_squash: Annotated[bool, typer.Option("--no-squash", help="Fit the EBGM prior on all pairs unsquashed.")] = False,
 ) -> None:
     """All-pairs statistics (PRR, ROR, IC, EBGM with EB05/EB95) of one source, to Parquet."""
-    from adrlens import store as store_mod
     from adrlens.signals.allpairs import all_pairs as run_all_pairs
     from adrlens.signals.tables import SignalSettings
+    from adrlens.store import db as store_mod
 
     con = store_mod.connect(_store(store))
     try:
@@ -427,7 +426,7 @@ def ask(
     store: StoreOpt = None,
 ) -> None:
     """Answer "Can DRUG cause CONDITION?" with a graded, sourced article (Markdown, HTML or JSON)."""
-    from adrlens.question import understand
+    from adrlens.vocab.question import understand
 
     if fmt not in ("md", "html", "json"):
         raise AdrlensError("--format must be md, html or json")
@@ -523,7 +522,7 @@ def online(
 ) -> None:
     """The 2x2 and measures from openFDA's live counts (needs internet; OPENFDA_API_KEY optional)."""
     from adrlens.signals.measures import Measures
-    from adrlens.sources.openfda import OpenFdaClient
+    from adrlens.sources.counts.openfda import OpenFdaClient
     from adrlens.vocab.resolve import resolve_condition, resolve_drug
 
     d, c = resolve_drug(drug), resolve_condition(event, scope=scope)

@@ -15,12 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from adrlens import __version__
-from adrlens import store as store_mod
 from adrlens.evidence.label import label_evidence
 from adrlens.evidence.literature import literature_evidence
 from adrlens.evidence.reports import count_table_evidence, describe_sources, report_evidence
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Verdict
 from adrlens.signals.tables import SignalSettings
+from adrlens.store import db as store_mod
 from adrlens.verdict import grade
 
 SAFETY = [
@@ -33,7 +33,6 @@ _ENGINES: dict[str, Engine] = {}
 
 class Engine:
     def __init__(self, store: str | Path | None = None, progress=None) -> None:
-        from adrlens import api
 
         self.store = api.ensure_store(Path(store) if store else None, progress=progress)
         self.con = store_mod.connect(self.store)
@@ -45,7 +44,7 @@ class Engine:
 
     # -- question -> drug and condition ------------------------------------------------------------------
     def understand(self, question: str | None, drug: str | None, condition: str | None, scope: str):
-        from adrlens.question import understand
+        from adrlens.vocab.question import understand
 
         return understand(question, drug=drug, condition=condition, scope=scope)
 
@@ -104,7 +103,7 @@ class Engine:
 
     # -- pieces ------------------------------------------------------------------------------------------
     def _profile(self, drug: str) -> dict | None:
-        from adrlens.knowledge import drug_profile
+        from adrlens.store.knowledge import drug_profile
 
         return drug_profile(self.con, drug)
 

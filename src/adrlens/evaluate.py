@@ -337,7 +337,7 @@ class EvaluationReport:
         return next((s for s in self.sources if s.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        from adrlens.signals.measures import json_safe
+        from adrlens.jsonsafe import json_safe
 
         d = asdict(self)
         for s, sd in zip(self.sources, d["sources"], strict=True):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1"
+from adrlens.jsonsafe import json_safe
+
+SCHEMA_VERSION = "2"
 
 GRADES: tuple[str, ...] = (
     "established",  # listed on the drug's label (with frequency or in several label sources) and/or consistent studies
@@ -37,6 +39,222 @@ Direction = Literal["supports", "against", "neutral", "inverse", "not_available"
 Strength = Literal["strong", "moderate", "weak", "none"]
 
 
+# -- typed evidence data: one structure per evidence kind ------------------------------------------------
+# Every field is JSON-safe after `json_safe` (None for an undefined number). Nested rows (count-table
+# cells, class members, confounder examples) stay plain dicts: their keys are documented at the field.
+
+
+@dataclass
+class LabelData:
+    """Is the condition listed on this label source, with which PTs, how often, in which section."""
+
+    listed: bool = False
+    listed_pts: list[str] = field(default_factory=list)
+    listed_narrow_pts: list[str] = field(default_factory=list)
+    drug_known: bool = False  # the source has label data for the drug at all
+    freq_text: str | None = None  # "neuropathy peripheral: 1.2% (placebo 0.3%)"
+    freq_upper_max: float | None = None
+    postmarketing_only: bool = False
+    sections: list[str] = field(default_factory=list)
+    n_rows: int = 0
+
+
+@dataclass
+class LiteratureData:
+    n_records: int = 0
+    n_articles: int = 0
+    pmids: list[str] = field(default_factory=list)
+    by_study_type: dict[str, int] = field(default_factory=dict)
+    by_source: dict[str, int] = field(default_factory=dict)
+    drug_known: bool = False
+    sentences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    """One report source x one term set (narrow or broad): the 2x2, every measure, the rule's call."""
+
+    source_name: str  # the registry key of the report source ("faers_ps")
+    scope: str | None = None  # 'narrow' | 'broad'; None when the drug is not in the source
+    pts: list[str] = field(default_factory=list)  # the term set counted (PTs the source can hold)
+    pts_not_measurable: list[str] = field(default_factory=list)  # PTs the source cannot hold at all
+    measurable: bool = True  # False: the source cannot hold any PT of the set (no count, not zero)
+    a: int | None = None
+    b: int | None = None
+    c: int | None = None
+    d: int | None = None
+    n: int | None = None
+    drug_cases: int = 0
+    e: float | None = None  # expected a (Mantel-Haenszel over the strata)
+    e_crude: float | None = None
+    prr: float | None = None
+    prr_lo: float | None = None
+    prr_hi: float | None = None
+    chi2: float | None = None
+    ror: float | None = None
+    ror_lo: float | None = None
+    ror_hi: float | None = None
+    ic: float | None = None
+    ic025: float | None = None
+    ic975: float | None = None
+    ebgm: float | None = None
+    eb05: float | None = None
+    eb95: float | None = None
+    evans: bool = False
+    signal: bool = False  # adrlens.signals.rules.call
+    signal_criteria: list[str] = field(default_factory=list)
+    signal_reason: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class InverseData:
+    ror_hi: float | None
+    a: int
+    e: float | None
+
+
+@dataclass
+class TemporalityData:
+    """Time to onset (adrlens.signals.extras.time_to_onset)."""
+
+    cases: int = 0
+    cases_with_usable_dates: int = 0
+    cases_event_before_start_excluded: int = 0
+    median_days: float | None = None
+    q1_days: float | None = None
+    q3_days: float | None = None
+    bins: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ChallengeData:
+    """Dechallenge and rechallenge: {"positive", "negative", "unknown"} case counts each."""
+
+    dechallenge: dict[str, int] = field(default_factory=dict)
+    rechallenge: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CountTableData:
+    """One published count table (or, with `tables`, the flagged-only tables that list none of the terms).
+
+    `rows`: the table's cells for the terms, as adrlens.signals.counttables.lookup returns them (table,
+    event, status, a, b, c, d, n, unit, period, flagged_only, measures, eb05 ...)."""
+
+    table: str | None = None
+    flagged_only: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    signal_pts: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConfoundingData:
+    """Other causes of the condition in the drug's reports, and the signal recounted without them.
+
+    `original` / `adjusted*`: 2x2 measures (a, b, c, d, n, e, ror, ror_lo, ror_hi, ic, ic025, ic975, prr,
+    signal). `confounder_examples`: {pt, recorded_as, cause, drug_cases, event_cases}. `codrugs`:
+    {ingredient, drug_cases, event_cases, label_sources}."""
+
+    drug: str
+    condition: str
+    pts: list[str] = field(default_factory=list)
+    source: str | None = None
+    method: str | None = None  # 'curated' | 'data'
+    curated_conditions: list[str] = field(default_factory=list)
+    confounding_indication_pts_checked: int = 0
+    confounding_event_pts_checked: int = 0
+    curated_causes: list[str] = field(default_factory=list)
+    data_driven_indications: list[dict[str, Any]] = field(default_factory=list)
+    drug_cases: int = 0
+    drug_cases_with_confounding_indication: int = 0
+    event_cases_with_confounding_indication: int = 0
+    drug_cases_with_codrug: int = 0
+    event_cases_with_codrug: int = 0
+    drug_cases_with_any: int = 0
+    event_cases_with_any: int = 0
+    population_excluded: int = 0
+    confounder_examples: list[dict[str, Any]] = field(default_factory=list)
+    codrugs: list[dict[str, Any]] = field(default_factory=list)
+    original: dict[str, Any] = field(default_factory=dict)
+    adjusted: dict[str, Any] = field(default_factory=dict)
+    adjusted_indication_only: dict[str, Any] = field(default_factory=dict)
+    adjusted_codrug_only: dict[str, Any] = field(default_factory=dict)
+    retained_fraction: float | None = None
+    signal_before: bool = False
+    signal_after: bool = False
+    sources_checked: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IndicationData:
+    """Is the condition what the drug treats? `matches`: {pt, indication, source, match[, cases, share]}."""
+
+    drug: str
+    pts: list[str] = field(default_factory=list)
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    known_indications: int = 0
+    known_indication_sources: list[str] = field(default_factory=list)
+    top_reported_indications: list[dict[str, Any]] = field(default_factory=list)
+    drug_cases_with_reported_indication: dict[str, int] = field(default_factory=dict)
+    sider_only: bool = False
+
+
+@dataclass
+class ClassEffectData:
+    """Label listings and report signals of the drug's class members. `members` / `drug_itself`: {ingredient,
+    reports_in_store, on_label, label_pts, label_sources, reports: {source: measures}, report_signal,
+    signal_sources}."""
+
+    drug: str
+    pts: list[str] = field(default_factory=list)
+    class_type: str | None = None
+    class_name: str | None = None
+    class_types_tried: list[str] = field(default_factory=list)
+    members_in_class: int = 0
+    members_checked: int = 0
+    members_with_label_data: int = 0
+    members_labelled: int = 0
+    members_with_reports: int = 0
+    members_with_signal: int = 0
+    share_showing: float | None = None
+    members: list[dict[str, Any]] = field(default_factory=list)
+    drug_itself: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    signal_rule: str | None = None
+
+
+EvidenceData = (
+    LabelData
+    | LiteratureData
+    | ReportData
+    | InverseData
+    | TemporalityData
+    | ChallengeData
+    | CountTableData
+    | ConfoundingData
+    | IndicationData
+    | ClassEffectData
+)
+
+#: The data structure each evidence kind carries (checked in Evidence.__post_init__ and the schema test).
+DATA_TYPES: dict[str, type] = {
+    "label": LabelData,
+    "literature": LiteratureData,
+    "reports": ReportData,
+    "inverse": InverseData,
+    "temporality": TemporalityData,
+    "challenge": ChallengeData,
+    "count_table": CountTableData,
+    "confounding": ConfoundingData,
+    "indication": IndicationData,
+    "class_effect": ClassEffectData,
+}
+
+
 @dataclass
 class Evidence:
     """One piece of evidence with its numbers and where they came from."""
@@ -47,11 +265,18 @@ class Evidence:
     finding: str  # one plain sentence carrying the numbers
     direction: Direction
     strength: Strength
-    data: dict[str, Any] = field(default_factory=dict)  # the numbers, JSON-safe (None for undefined)
+    data: EvidenceData  # the numbers, typed per kind (DATA_TYPES)
     source_ref: dict[str, Any] = field(default_factory=dict)  # how to trace it: table, query, ids, pmids, period
 
+    def __post_init__(self) -> None:
+        want = DATA_TYPES[self.kind]
+        if not isinstance(self.data, want):
+            raise TypeError(
+                f"evidence {self.id!r} of kind {self.kind!r} needs {want.__name__}, not {type(self.data).__name__}"
+            )
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return json_safe(asdict(self))
 
 
 @dataclass
@@ -117,6 +342,4 @@ class Answer:
         return [e for e in self.evidence if e.kind == kind]
 
     def to_dict(self) -> dict[str, Any]:
-        from adrlens.signals.measures import json_safe
-
         return json_safe(asdict(self))

@@ -18,12 +18,13 @@ import duckdb
 import numpy as np
 
 from adrlens.evidence.confounding import norm_pts, source_label
+from adrlens.jsonsafe import json_safe
 from adrlens.model import Evidence
 from adrlens.signals import ebgm as mgps
 from adrlens.signals.allpairs import load_prior
-from adrlens.signals.measures import all_measures, json_safe
+from adrlens.signals.measures import all_measures
 from adrlens.signals.tables import SignalSettings
-from adrlens.store import has_table
+from adrlens.store.db import has_table
 
 MAX_MEMBERS = 10
 CLASS_FALLBACKS = ("EPC", "ATC4", "MoA")  # tried in this order after the requested class type

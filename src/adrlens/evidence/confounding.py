@@ -34,10 +34,11 @@ from dataclasses import dataclass
 
 import duckdb
 
+from adrlens.jsonsafe import json_safe
 from adrlens.model import Evidence
-from adrlens.signals.measures import Measures, json_safe
+from adrlens.signals.measures import Measures
 from adrlens.signals.tables import SignalSettings
-from adrlens.store import has_table
+from adrlens.store.db import has_table
 
 # -- curated confounders ---------------------------------------------------------------------------------
 # Data-driven indications: an indication counts as a confounder of the condition when, among reports

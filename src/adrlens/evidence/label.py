@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
-from adrlens.knowledge import label_listing
 from adrlens.model import Evidence
+from adrlens.store.knowledge import label_listing
 
 LABEL_SOURCES = ("SIDER 4.1", "SPL (TAC 2017)", "EU SmPC (PROTECT 2015)")
 

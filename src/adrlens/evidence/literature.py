@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
-from adrlens.knowledge import literature
 from adrlens.model import Evidence
+from adrlens.store.knowledge import literature
 
 LIT_SOURCE = "literature (ADE corpus v2, MEDLINE MeSH drug-ADE index, SemMedDB)"
 

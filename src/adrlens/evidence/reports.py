@@ -14,7 +14,7 @@ from adrlens.model import Evidence
 from adrlens.signals.counttables import lookup as count_lookup
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
-from adrlens.store import has_table
+from adrlens.store.db import has_table
 
 SOURCE_NAMES = {
     "faers": "FAERS/AERS quarterly releases",

@@ -21,7 +21,7 @@ from adrlens.errors import AdrlensError
 from adrlens.signals import ebgm as mgps
 from adrlens.signals.measures import all_measures
 from adrlens.signals.tables import SignalSettings
-from adrlens.store import has_table
+from adrlens.store.db import has_table
 
 MEASURE_COLUMNS = ("e", "prr", "prr_lo", "prr_hi", "chi2", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975")
 FLAG_COLUMNS = ("evans", "ror_signal", "ic_signal")

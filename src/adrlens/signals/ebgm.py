@@ -42,7 +42,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from adrlens.signals.measures import MeasureInputError, json_safe
+from adrlens.jsonsafe import json_safe
+from adrlens.signals.measures import MeasureInputError
 
 # Starting points: the five openEBGM vignette uses, plus DuMouchel's (1999) published FAERS estimate.
 DEFAULT_STARTS: tuple[tuple[float, float, float, float, float], ...] = (

@@ -47,12 +47,14 @@ import numpy as np
 from scipy import special, stats
 
 from adrlens.errors import AdrlensError
+from adrlens.jsonsafe import json_safe
+from adrlens.signals import rules
 
 ArrayLike = Any  # numpy array, list or scalar
 
-EVANS_PRR = 2.0
-EVANS_CHI2 = 4.0
-EVANS_MIN_A = 3
+EVANS_PRR = rules.EVANS_PRR
+EVANS_CHI2 = rules.EVANS_CHI2
+EVANS_MIN_A = rules.EVANS_MIN_CASES
 
 
 class MeasureInputError(AdrlensError, ValueError):
@@ -251,32 +253,10 @@ def all_measures(
     out.update(prr(a, b, c, d, alpha=alpha))
     out.update(ror(a, b, c, d, alpha=alpha))
     out.update(ic(a, e_arr, alpha=alpha))
-    with np.errstate(invalid="ignore"):
-        out["evans"] = (
-            (np.nan_to_num(out["prr"], nan=0.0) >= EVANS_PRR)
-            & (np.nan_to_num(out["chi2"], nan=0.0) >= EVANS_CHI2)
-            & (a >= EVANS_MIN_A)
-        )
-        out["ror_signal"] = np.nan_to_num(out["ror_lo"], nan=0.0) > 1.0
-        out["ic_signal"] = np.nan_to_num(out["ic025"], nan=-np.inf) > 0.0
+    out["evans"] = rules.evans_mask(a, out["prr"], out["chi2"])
+    out["ror_signal"] = rules.ror_mask(out["ror_lo"])
+    out["ic_signal"] = rules.ic_mask(out["ic025"])
     return out
-
-
-def json_safe(x: Any) -> Any:
-    """Turn numpy values into plain Python; NaN and infinities become None (JSON has neither)."""
-    if isinstance(x, dict):
-        return {k: json_safe(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [json_safe(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return [json_safe(v) for v in x.tolist()]
-    if isinstance(x, np.bool_ | bool):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, float | np.floating):
-        return float(x) if math.isfinite(x) else None
-    return x
 
 
 @dataclass

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
+from adrlens.jsonsafe import json_safe
 from adrlens.signals import ebgm as mgps
 from adrlens.signals.allpairs import load_prior
 from adrlens.signals.extras import challenge, outcomes, reporters, time_to_onset
-from adrlens.signals.measures import Measures, json_safe
+from adrlens.signals.measures import Measures
 from adrlens.signals.tables import SignalSettings, Table2x2, by_group, cumulative_by_quarter, two_by_two
 
 

@@ -8,22 +8,24 @@ sum over age band x sex x report year of n_drug,s * n_event,s / N_s.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import duckdb
 
 from adrlens.errors import AdrlensError
+from adrlens.sources import registry
+from adrlens.sources.registry import ROLE_CODES
 
 Role = Literal["ps", "suspect", "any"]
-ROLE_CODES: dict[str, tuple[str, ...]] = {"ps": ("PS",), "suspect": ("PS", "SS"), "any": ("PS", "SS", "C", "I")}
 
 
 @dataclass(frozen=True)
 class SignalSettings:
     """What population and exposure definition a 2x2 table uses. Every result carries its settings."""
 
-    source: str = "faers"
+    source: str = registry.DEFAULT_SOURCE
     role: Role = "suspect"
     sex: str | None = None  # 'M' | 'F'
     age_band: str | None = None  # '0-1', '2-11', '12-17', '18-44', '45-64', '65-74', '75+'
@@ -62,7 +64,7 @@ class SignalSettings:
 
     def role_sql(self, alias: str = "rd") -> str:
         codes = ROLE_CODES[self.role]
-        if self.source != "faers":  # VAERS vaccines and the PS-only extract carry PS on every row
+        if not registry.get(self.source).has_roles:  # vaccines and the PS-only extract: every row counts
             return "true"
         return f"{alias}.role_cod IN ({', '.join(repr(c) for c in codes)})"
 
@@ -104,16 +106,170 @@ class Table2x2:
         }
 
 
-def _cases_sql(settings: SignalSettings) -> tuple[str, list]:
-    pop, params = settings.population_sql()
-    sql = f"""
-    pop AS (SELECT r.caseid, coalesce(r.age_band, '?') || '|' || coalesce(r.sex, '?') || '|'
-                   || coalesce(CAST(r.report_year AS VARCHAR), '?') AS stratum
-            FROM report r WHERE {pop}),
-    drug AS (SELECT DISTINCT rd.caseid FROM report_drug rd
-             WHERE rd.source = ? AND rd.ingredient = ? AND {settings.role_sql()}),
-    event AS (SELECT DISTINCT re.caseid FROM report_event re WHERE re.source = ? AND re.pt IN ?)"""
-    return sql, params
+@dataclass(frozen=True)
+class Exclusion:
+    """Reports to drop from the whole population (exposed and unexposed alike, so the comparison stays
+    fair): any report carrying one of these indications, co-reported events, or drugs in any role."""
+
+    name: str
+    indication_pts: tuple[str, ...] = ()
+    event_pts: tuple[str, ...] = ()
+    drugs: tuple[str, ...] = ()
+
+    def sql(self, source: str) -> tuple[str, list]:
+        """A boolean expression over `r.caseid` (true when the report is excluded), with parameters."""
+        parts, params = [], []
+        if self.indication_pts:
+            parts.append("SELECT caseid FROM report_indication WHERE source = ? AND list_contains(?, indi_pt)")
+            params += [source, list(self.indication_pts)]
+        if self.event_pts:
+            parts.append("SELECT caseid FROM report_event WHERE source = ? AND list_contains(?, pt)")
+            params += [source, list(self.event_pts)]
+        if self.drugs:
+            parts.append("SELECT caseid FROM report_drug WHERE source = ? AND list_contains(?, ingredient)")
+            params += [source, list(self.drugs)]
+        if not parts:
+            return "false", []
+        return f"r.caseid IN ({' UNION '.join(parts)})", params
+
+
+def _stratum_sql(settings: SignalSettings) -> str:
+    if not settings.stratify:
+        return "''"
+    return (
+        "coalesce(r.age_band, '?') || '|' || coalesce(r.sex, '?') || '|' "
+        "|| coalesce(CAST(r.report_year AS VARCHAR), '?')"
+    )
+
+
+@dataclass
+class TableSet:
+    """Per-stratum counts for many drugs x one PT set, with a flag per exclusion: the one place 2x2 tables
+    come from. `table(drug, without=...)` sums the strata the exclusions leave."""
+
+    drugs: tuple[str, ...]
+    pts: tuple[str, ...]
+    event: str
+    settings: SignalSettings
+    exclusions: tuple[str, ...]
+    # (stratum, flags, n, ne) and {drug: [(stratum, flags, nd, a)]}; flags is a tuple of bools per exclusion
+    margins: list[tuple[str, tuple[bool, ...], int, int]]
+    cells: dict[str, list[tuple[str, tuple[bool, ...], int, int]]]
+
+    def _keep(self, without: Iterable[str]) -> Callable[[tuple[bool, ...]], bool]:
+        idx = [self.exclusions.index(w) for w in without]
+        return lambda flags: not any(flags[i] for i in idx)
+
+    def table(self, drug: str, without: Iterable[str] = ()) -> Table2x2:
+        """The 2x2 for one of the drugs, after dropping reports flagged by the named exclusions."""
+        keep = self._keep(without)
+        per_n: dict[str, list[int]] = {}
+        for stratum, flags, n, ne in self.margins:
+            if keep(flags):
+                s = per_n.setdefault(stratum, [0, 0, 0, 0])
+                s[0] += n
+                s[1] += ne
+        for stratum, flags, nd, a in self.cells.get(drug.lower(), []):
+            if keep(flags):
+                s = per_n.setdefault(stratum, [0, 0, 0, 0])
+                s[2] += nd
+                s[3] += a
+        n = sum(v[0] for v in per_n.values())
+        ne = sum(v[1] for v in per_n.values())
+        nd = sum(v[2] for v in per_n.values())
+        a = sum(v[3] for v in per_n.values())
+        e_strat = sum(v[2] * v[1] / v[0] for v in per_n.values() if v[0])
+        return Table2x2(
+            drug=drug.lower(),
+            event=self.event,
+            pts=self.pts,
+            a=a,
+            b=nd - a,
+            c=ne - a,
+            d=n - nd - ne + a,
+            e_crude=nd * ne / n if n else 0.0,
+            e_strat=e_strat if self.settings.stratify else None,
+            settings=self.settings,
+        )
+
+    def per_stratum(self, drug: str) -> dict[str, tuple[int, int, int, int]]:
+        """{stratum: (a, drug cases, event cases, N)} with no exclusion applied."""
+        out: dict[str, list[int]] = {}
+        for stratum, _f, n, ne in self.margins:
+            s = out.setdefault(stratum, [0, 0, 0, 0])
+            s[2] += ne
+            s[3] += n
+        for stratum, _f, nd, a in self.cells.get(drug.lower(), []):
+            s = out.setdefault(stratum, [0, 0, 0, 0])
+            s[0] += a
+            s[1] += nd
+        return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items()}
+
+    def flagged(self, drug: str, having: Iterable[str]) -> tuple[int, int]:
+        """(drug cases, drug cases with the event) among reports flagged by any of the named exclusions."""
+        idx = [self.exclusions.index(h) for h in having]
+        rows = [(nd, a) for _s, flags, nd, a in self.cells.get(drug.lower(), []) if any(flags[i] for i in idx)]
+        return sum(r[0] for r in rows), sum(r[1] for r in rows)
+
+    def population_flagged(self, having: Iterable[str]) -> int:
+        """Reports in the whole population flagged by any of the named exclusions."""
+        idx = [self.exclusions.index(h) for h in having]
+        return sum(n for _s, flags, n, _ne in self.margins if any(flags[i] for i in idx))
+
+
+def count_tables(
+    con: duckdb.DuckDBPyConnection,
+    drugs: Iterable[str],
+    pts: Iterable[str],
+    event: str | None = None,
+    settings: SignalSettings | None = None,
+    exclusions: Iterable[Exclusion] = (),
+    group_by: str | None = None,
+) -> TableSet:
+    """Counts for many ingredients x one PT set (a case with several of the PTs counts once), per stratum
+    and per exclusion flag, in two SQL passes over the store.
+
+    Strata are age band x sex x report year when the settings stratify; `group_by` (a column of `report r`,
+    such as "r.receipt_quarter") replaces them with its values, for trends."""
+    settings = settings or SignalSettings()
+    pts_t = tuple(sorted({p.lower().strip() for p in pts if p and p.strip()}))
+    if not pts_t:
+        raise AdrlensError("no preferred terms given for the event")
+    drugs_t = tuple(dict.fromkeys(d.lower().strip() for d in drugs))
+    excl = tuple(exclusions)
+    src = settings.source
+    pop, pop_params = settings.population_sql()
+    flag_cols, flag_params = [], []
+    for i, x in enumerate(excl):
+        expr, params = x.sql(src)
+        flag_cols.append(f"({expr}) AS x{i}")
+        flag_params += params
+    flags_sel = "".join(f", {c}" for c in flag_cols)
+    flags_grp = "".join(f", p.x{i}" for i in range(len(excl)))
+    stratum = group_by or _stratum_sql(settings)
+    ctes = f"""pop AS (SELECT r.caseid, {stratum} AS stratum{flags_sel} FROM report r WHERE {pop}),
+        ev AS (SELECT DISTINCT caseid FROM report_event WHERE source = ? AND list_contains(?, pt)),
+        dc AS (SELECT DISTINCT rd.caseid, rd.ingredient FROM report_drug rd
+               WHERE rd.source = ? AND list_contains(?, rd.ingredient) AND {settings.role_sql()})"""
+    params = [*flag_params, *pop_params, src, list(pts_t), src, list(drugs_t)]
+    margins = [
+        (r[0], tuple(bool(x) for x in r[1:-2]), int(r[-2]), int(r[-1]))
+        for r in con.execute(
+            f"""WITH {ctes} SELECT p.stratum{flags_grp}, count(*), count(ev.caseid)
+                FROM pop p LEFT JOIN ev ON ev.caseid = p.caseid GROUP BY ALL""",
+            params,
+        ).fetchall()
+    ]
+    cells: dict[str, list[tuple[str, tuple[bool, ...], int, int]]] = {}
+    if drugs_t:
+        for r in con.execute(
+            f"""WITH {ctes} SELECT dc.ingredient, p.stratum{flags_grp}, count(*), count(ev.caseid)
+                FROM dc JOIN pop p ON p.caseid = dc.caseid LEFT JOIN ev ON ev.caseid = dc.caseid GROUP BY ALL""",
+            params,
+        ).fetchall():
+            cells.setdefault(r[0], []).append((r[1], tuple(bool(x) for x in r[2:-2]), int(r[-2]), int(r[-1])))
+    label = event or (pts_t[0] if len(pts_t) == 1 else ",".join(pts_t))
+    return TableSet(drugs_t, pts_t, label, settings, tuple(x.name for x in excl), margins, cells)
 
 
 def two_by_two(
@@ -124,38 +280,7 @@ def two_by_two(
     settings: SignalSettings | None = None,
 ) -> Table2x2:
     """The 2x2 table for an ingredient and a set of PTs (one PT, or a concept's PTs)."""
-    settings = settings or SignalSettings()
-    pts = tuple(sorted({p.lower().strip() for p in pts}))
-    if not pts:
-        raise AdrlensError("no preferred terms given for the event")
-    ctes, params = _cases_sql(settings)
-    params = [*params, settings.source, drug.lower(), settings.source, list(pts)]
-    row = con.execute(
-        f"""WITH {ctes},
-        flags AS (SELECT p.stratum, (dr.caseid IS NOT NULL) AS has_drug, (ev.caseid IS NOT NULL) AS has_event
-                  FROM pop p LEFT JOIN drug dr ON dr.caseid = p.caseid LEFT JOIN event ev ON ev.caseid = p.caseid),
-        s AS (SELECT stratum, count(*) AS n, count(*) FILTER (WHERE has_drug) AS nd,
-                     count(*) FILTER (WHERE has_event) AS ne,
-                     count(*) FILTER (WHERE has_drug AND has_event) AS a
-              FROM flags GROUP BY stratum)
-        SELECT coalesce(sum(a), 0), coalesce(sum(nd), 0), coalesce(sum(ne), 0), coalesce(sum(n), 0),
-               coalesce(sum(nd * ne / n), 0.0) FROM s""",
-        params,
-    ).fetchall()[0]
-    a, nd, ne, n, e_strat = (int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]))
-    e_crude = nd * ne / n if n else 0.0
-    return Table2x2(
-        drug=drug.lower(),
-        event=event or (pts[0] if len(pts) == 1 else ",".join(pts)),
-        pts=pts,
-        a=a,
-        b=nd - a,
-        c=ne - a,
-        d=n - nd - ne + a,
-        e_crude=e_crude,
-        e_strat=e_strat if settings.stratify else None,
-        settings=settings,
-    )
+    return count_tables(con, [drug], pts, event=event, settings=settings).table(drug)
 
 
 def by_group(
@@ -192,23 +317,13 @@ def cumulative_by_quarter(
     con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], settings: SignalSettings | None = None
 ) -> list[dict]:
     """Cumulative a, b, c, d at the end of each receipt quarter (crude E): the trend of the signal."""
-    settings = settings or SignalSettings()
-    pts = tuple(sorted({p.lower() for p in pts}))
-    ctes, params = _cases_sql(settings)
-    params = [*params, settings.source, drug.lower(), settings.source, list(pts)]
-    rows = con.execute(
-        f"""WITH {ctes},
-        q AS (SELECT r.receipt_quarter AS quarter, count(*) AS n,
-                     count(*) FILTER (WHERE dr.caseid IS NOT NULL) AS nd,
-                     count(*) FILTER (WHERE ev.caseid IS NOT NULL) AS ne,
-                     count(*) FILTER (WHERE dr.caseid IS NOT NULL AND ev.caseid IS NOT NULL) AS a
-              FROM pop p JOIN report r ON r.source = ? AND r.caseid = p.caseid
-              LEFT JOIN drug dr ON dr.caseid = p.caseid LEFT JOIN event ev ON ev.caseid = p.caseid
-              GROUP BY 1)
-        SELECT quarter, sum(a) OVER w, sum(nd) OVER w, sum(ne) OVER w, sum(n) OVER w, a
-        FROM q WINDOW w AS (ORDER BY quarter ROWS UNBOUNDED PRECEDING) ORDER BY quarter""",
-        [*params, settings.source],
-    ).fetchall()
+    ts = count_tables(con, [drug], pts, settings=settings, group_by="r.receipt_quarter")
+    per = ts.per_stratum(drug)
+    rows, run = [], [0, 0, 0, 0]
+    for quarter in sorted(q for q in per if q is not None):
+        a_q, nd, ne, n = per[quarter]
+        run = [run[0] + a_q, run[1] + nd, run[2] + ne, run[3] + n]
+        rows.append((quarter, *run, a_q))
     out = []
     for quarter, a, nd, ne, n, a_q in rows:
         a, nd, ne, n = int(a), int(nd), int(ne), int(n)

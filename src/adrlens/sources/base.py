@@ -3,7 +3,7 @@
 A reader gets a `SourceFile` (one table file, on disk or inside a zip), appends rows to the
 `stage_*` tables through the given DuckDB connection, and records what it did in a `FileResult`:
 rows read, loaded, repaired and skipped, each repair or skip counted by reason with one example.
-The ingest orchestrator (adrlens.ingest) writes `ingest_log` / `ingest_issue`, skips files whose
+The ingest orchestrator (adrlens.store.ingest) writes `ingest_log` / `ingest_issue`, skips files whose
 sha256 is already logged, rebuilds drug_map and the deduplicated tables, all inside one atomic build.
 """
 

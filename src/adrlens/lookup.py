@@ -1,8 +1,8 @@
 """The Python API behind the CLI: build the default store, and ask the reports about a pair.
 
-from adrlens import api
+from adrlens import lookup
 store = api.ensure_store()                       # builds from ../shared/data on first use
-result = api.signal("Norvasc", "pins and needles", store=store)
+result = lookup.signal("Norvasc", "pins and needles", store=store)
 result["sources"]["faers_ps"]["measures"]["prr"]
 """
 
@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from adrlens import config
-from adrlens import store as store_mod
 from adrlens.errors import AdrlensError
-from adrlens.signals.measures import json_safe
+from adrlens.jsonsafe import json_safe
 from adrlens.signals.tables import SignalSettings
+from adrlens.store import db as store_mod
 
 # What the default store holds: every shared report source (each kept apart by `source`).
 DEFAULT_INPUTS = (
@@ -27,7 +27,7 @@ DEFAULT_INPUTS = (
 
 def build_store(path: Path, progress: Callable[[str, int, int], None] | None = None) -> dict:
     """Ingest the shared report data, then knowledge tables and all-pairs statistics, into `path`."""
-    from adrlens.ingest import ingest
+    from adrlens.store.ingest import ingest
 
     data = config.data_dir()
     summary = ingest([data / rel for _, rel in DEFAULT_INPUTS], path, progress=progress)
@@ -36,9 +36,9 @@ def build_store(path: Path, progress: Callable[[str, int, int], None] | None = N
 
 def finish_store(path: Path, progress: Callable[[str, int, int], None] | None = None) -> dict:
     """Knowledge tables and the all-pairs statistics (with each source's MGPS prior), atomically."""
-    from adrlens.knowledge import build_knowledge
     from adrlens.signals.allpairs import all_pairs, store_pair_stats
     from adrlens.signals.counttables import build_count_tables
+    from adrlens.store.knowledge import build_knowledge
 
     with store_mod.build(path) as con:
         if progress:

@@ -20,7 +20,7 @@ import re
 import duckdb
 
 from adrlens.sources.base import FileResult, SourceFile
-from adrlens.sources.vaers import RAW_TABLE, col_sql, load_csv_checked, raw_table, skip_bad_ids
+from adrlens.sources.reports.vaers import RAW_TABLE, col_sql, load_csv_checked, raw_table, skip_bad_ids
 
 SOURCE = "faers_ps"
 _REQUIRED = ("CASEID", "DRUG", "AE")

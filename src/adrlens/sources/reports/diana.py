@@ -18,6 +18,7 @@ import duckdb
 
 from adrlens.errors import IngestError
 from adrlens.sources.base import FileResult, SourceFile
+from adrlens.sources.reports.faers import SOURCE  # DiAna is cleaned FAERS: the same source
 
 _NAME_RE = re.compile(r"^(?:sample_)?(demo|demo_supp|drug|drug_name|drug_supp|doses|indi|reac|ther)\.csv$", re.I)
 
@@ -52,7 +53,7 @@ def read(con: duckdb.DuckDBPyConnection, file: SourceFile, file_id: int) -> File
     table = _table(file)
     if table is None:
         raise IngestError(f"{file.display}: not a DiAna table")
-    result = FileResult(source="faers", layout="diana", table_name=table.upper())
+    result = FileResult(source=SOURCE, layout="diana", table_name=table.upper())
     path = file.path
     n = con.execute(f"SELECT count(*) FROM {_csv(path)}").fetchall()[0][0]
     result.rows_read = n
@@ -77,7 +78,7 @@ def read(con: duckdb.DuckDBPyConnection, file: SourceFile, file_id: int) -> File
             WITH s AS (SELECT {pid} AS pid, any_value(try_cast(caseid AS BIGINT)) AS caseid,
                               any_value(try_cast(caseversion AS INTEGER)) AS caseversion,
                               any_value(quarter) AS quarter FROM {_csv(supp)} GROUP BY 1)
-            SELECT 'faers', {file_id}, '20' || s.quarter, d.pid, coalesce(s.caseid, d.pid), s.caseversion,
+            SELECT '{SOURCE}', {file_id}, '20' || s.quarter, d.pid, coalesce(s.caseid, d.pid), s.caseversion,
                 try_strptime(left(d.event_dt, 8), '%Y%m%d')::DATE, CASE WHEN d.event_dt IS NOT NULL THEN 'day' END,
                 try_strptime(left(d.init_fda_dt, 8), '%Y%m%d')::DATE, try_strptime(left(d.fda_dt, 8), '%Y%m%d')::DATE,
                 d.rept_cod, round(try_cast(d.age_in_days AS DOUBLE) / 365.25, 3),
@@ -93,7 +94,7 @@ def read(con: duckdb.DuckDBPyConnection, file: SourceFile, file_id: int) -> File
             con.execute(f"""
                 INSERT INTO stage_drug (source, file_id, primaryid, drug_seq, role_cod, drugname, prod_ai,
                     route, dechal, rechal, lot_num, nda_num)
-                SELECT 'faers', {file_id}, d.pid, try_cast(d.drug_seq AS BIGINT), upper(d.role_cod),
+                SELECT '{SOURCE}', {file_id}, d.pid, try_cast(d.drug_seq AS BIGINT), upper(d.role_cod),
                     upper(coalesce(n.drugname, d.substance)), upper(d.substance), s.route,
                     upper(s.dechal), upper(s.rechal), s.lot_num, n.nda_num
                 FROM (SELECT *, {pid} AS pid FROM {_csv(path)}) d
@@ -107,17 +108,17 @@ def read(con: duckdb.DuckDBPyConnection, file: SourceFile, file_id: int) -> File
                 WHERE d.pid IS NOT NULL""")
     elif table == "reac":
         con.execute(
-            f"INSERT INTO stage_reac SELECT 'faers', {file_id}, {pid}, lower(trim(pt)) "
+            f"INSERT INTO stage_reac SELECT '{SOURCE}', {file_id}, {pid}, lower(trim(pt)) "
             f"FROM {_csv(path)} WHERE {pid} IS NOT NULL"
         )
     elif table == "indi":
         con.execute(
-            f"INSERT INTO stage_indi SELECT 'faers', {file_id}, {pid}, try_cast(drug_seq AS BIGINT), "
+            f"INSERT INTO stage_indi SELECT '{SOURCE}', {file_id}, {pid}, try_cast(drug_seq AS BIGINT), "
             f"lower(trim(indi_pt)) FROM {_csv(path)} WHERE {pid} IS NOT NULL"
         )
     elif table == "ther":
         dt = "try_strptime(left({c}, 8), '%Y%m%d')::DATE"
-        con.execute(f"""INSERT INTO stage_ther SELECT 'faers', {file_id}, {pid}, try_cast(drug_seq AS BIGINT),
+        con.execute(f"""INSERT INTO stage_ther SELECT '{SOURCE}', {file_id}, {pid}, try_cast(drug_seq AS BIGINT),
                 {dt.format(c="start_dt")}, CASE WHEN start_dt IS NOT NULL THEN 'day' END,
                 {dt.format(c="end_dt")}, CASE WHEN end_dt IS NOT NULL THEN 'day' END,
                 try_cast(dur_in_days AS DOUBLE), CASE WHEN dur_in_days IS NOT NULL THEN 'DY' END

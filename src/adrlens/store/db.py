@@ -23,7 +23,7 @@ SCHEMA_VERSION = "1"
 
 
 def _sql(name: str) -> str:
-    return resources.files("adrlens").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("adrlens.store").joinpath(name).read_text(encoding="utf-8")
 
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:

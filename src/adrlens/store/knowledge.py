@@ -1,7 +1,7 @@
 """Knowledge tables: what labels, the literature and drug references say about a drug.
 
 `build_knowledge(con)` reads the knowledge sources of the shared data folder (see the readers in
-`adrlens.sources.sider / labels / literature / profiles`), normalises every drug name to a lower-case
+`adrlens.sources.knowledge.sider / labels / literature / profiles`), normalises every drug name to a lower-case
 active ingredient with the project's drug vocabulary, maps adverse-effect terms to MedDRA preferred-term
 names, and (re)creates these tables in the given DuckDB connection:
 
@@ -23,19 +23,18 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from adrlens import config
-from adrlens.errors import DataNotFoundError, StoreError
-from adrlens.sources import labels as labels_src
-from adrlens.sources import literature as lit_src
-from adrlens.sources import profiles as prof_src
-from adrlens.sources import sider as sider_src
+from adrlens.errors import DataNotFoundError
 from adrlens.sources.base import FileResult
-from adrlens.store import has_table
+from adrlens.sources.knowledge import labels as labels_src
+from adrlens.sources.knowledge import literature as lit_src
+from adrlens.sources.knowledge import profiles as prof_src
+from adrlens.sources.knowledge import sider as sider_src
+from adrlens.store.db import has_table
 
 KNOWLEDGE_TABLES = ("label_effect", "literature_pair", "drug_profile", "drug_class", "drug_indication")
 
@@ -561,119 +560,3 @@ def _write_issues(con: duckdb.DuckDBPyConnection, results: Iterable[FileResult])
     _register(con, "_k_issue", rows, _schema(source=_S, file=_S, action=_S, reason=_S, n=pa.int64(), example=_S))
     con.execute("CREATE OR REPLACE TABLE knowledge_issue AS SELECT * FROM _k_issue")
     con.execute("DROP TABLE _k_issue")
-
-
-# -- queries --------------------------------------------------------------------------------------------
-def _require(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    if not has_table(con, table):
-        raise StoreError(
-            f"The store has no {table} table. Build the knowledge tables first "
-            "(adrlens.knowledge.build_knowledge on the store)."
-        )
-
-
-def _key(text: str) -> str:
-    return " ".join((text or "").lower().split())
-
-
-def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-
-
-def label_listing(con: duckdb.DuckDBPyConnection, ingredient: str, pts: list[str]) -> list[dict]:
-    """Every label row for the drug and these PTs: source, source_id, section, frequency text and bounds,
-    placebo frequency, note. Ordered by PT, source, highest frequency first."""
-    _require(con, "label_effect")
-    keys = sorted({_key(p) for p in pts if _key(p)})
-    if not keys:
-        return []
-    cur = con.execute(
-        "SELECT * FROM label_effect WHERE ingredient = ? AND list_contains(?, pt) "
-        "ORDER BY pt, source, freq_upper DESC NULLS LAST, source_id",
-        [_key(ingredient), keys],
-    )
-    return _dicts(cur)
-
-
-def literature(con: duckdb.DuckDBPyConnection, ingredient: str, pts_or_terms: list[str]) -> list[dict]:
-    """Literature rows for the drug whose mapped PT or published term is one of `pts_or_terms`."""
-    _require(con, "literature_pair")
-    keys = sorted({_key(p) for p in pts_or_terms if _key(p)})
-    if not keys:
-        return []
-    cur = con.execute(
-        "SELECT * FROM literature_pair WHERE ingredient = ? "
-        "AND (list_contains(?, pt_or_term) OR list_contains(?, lower(term))) "
-        "ORDER BY pt_or_term, source, study_type, pmid",
-        [_key(ingredient), keys, keys],
-    )
-    return _dicts(cur)
-
-
-def drug_profile(con: duckdb.DuckDBPyConnection, ingredient: str) -> dict | None:
-    """Class(es), mechanism, indications, half-life, description and ATC codes, each with its source;
-    None when no knowledge table knows the drug."""
-    for t in ("drug_profile", "drug_class", "drug_indication"):
-        _require(con, t)
-    ing = _key(ingredient)
-    prof = _dicts(con.execute("SELECT * FROM drug_profile WHERE ingredient = ?", [ing]))
-    classes = _dicts(
-        con.execute(
-            "SELECT class_type, class_name, class_id, source FROM drug_class WHERE ingredient = ? "
-            "ORDER BY class_type, class_name",
-            [ing],
-        )
-    )
-    inds = _dicts(
-        con.execute(
-            "SELECT indication, indication_id, source, note FROM drug_indication WHERE ingredient = ? "
-            "ORDER BY source, indication",
-            [ing],
-        )
-    )
-    if not prof and not classes and not inds:
-        return None
-    p = prof[0] if prof else {}
-    by_type: dict[str, list[dict]] = {}
-    for c in classes:
-        by_type.setdefault(c["class_type"], []).append(
-            {"name": c["class_name"], "id": c["class_id"], "source": c["source"]}
-        )
-    src = f"{p.get('source')} ({p['drugbank_id']})" if p.get("drugbank_id") else p.get("source")
-    return {
-        "ingredient": ing,
-        "description": {"text": p["description"], "source": src} if p.get("description") else None,
-        "half_life": (
-            {
-                "text": p.get("half_life_text"),
-                "hours": p.get("half_life_hours"),
-                "source": p.get("half_life_source"),
-            }
-            if p.get("half_life_text") or p.get("half_life_hours") is not None
-            else None
-        ),
-        "atc_codes": list(p.get("atc_codes") or []),
-        "classes": by_type,
-        "epc": [c["name"] for c in by_type.get("EPC", [])],
-        "mechanism": [c["name"] for c in by_type.get("MoA", [])],
-        "indications": inds,
-    }
-
-
-def same_class_drugs(con: duckdb.DuckDBPyConnection, ingredient: str, class_type: str = "EPC") -> list[str]:
-    """Other ingredients sharing a class of `class_type` ('EPC', 'MoA', 'ATC4', ...) with the drug."""
-    _require(con, "drug_class")
-    rows = con.execute(
-        """
-        SELECT DISTINCT o.ingredient FROM drug_class d
-        -- Match on the class id where both have one: names repeat across branches (ATC "Biguanides" is
-        -- A10BA for metformin and P01BB for proguanil).
-        JOIN drug_class o ON o.class_type = d.class_type AND o.class_name = d.class_name
-             AND (d.class_id IS NULL OR o.class_id IS NULL OR d.class_id = o.class_id)
-        WHERE d.ingredient = ? AND d.class_type = ? AND o.ingredient <> d.ingredient
-        ORDER BY 1
-        """,
-        [_key(ingredient), class_type],
-    ).fetchall()
-    return [r[0] for r in rows]

@@ -29,6 +29,9 @@ import pyarrow.csv as pacsv
 from adrlens.errors import IngestError
 from adrlens.sources.base import FileResult, SourceFile
 
+# The store's key for FDA's quarterly releases (legacy AERS and FAERS alike: one case-id namespace).
+SOURCE = "faers"
+
 TABLES = ("DEMO", "DRUG", "REAC", "OUTC", "INDI", "THER", "RPSR")
 _TABLE_RE = re.compile(r"^(DEMO|DRUG|REAC|OUTC|INDI|THER|RPSR)(\d{2})Q([1-4])", re.IGNORECASE)
 _DELETE_RE = re.compile(r"^DELETE[D]?[_ ]?(\d{2})Q([1-4])", re.IGNORECASE)
@@ -264,7 +267,7 @@ def read(con: duckdb.DuckDBPyConnection, file: SourceFile, file_id: int) -> File
         raw = file.read_bytes()
     except (OSError, EOFError, ValueError) as e:  # zlib/zip damage surfaces as these
         raise IngestError(f"{file.display}: cannot read ({e}). Is the zip truncated? Download it again.") from e
-    result = FileResult(source="faers", layout="faers", table_name=table_name, quarter=quarter)
+    result = FileResult(source=SOURCE, layout="faers", table_name=table_name, quarter=quarter)
     data = _to_utf8(raw, result)
     if table_name == "DELETE":
         _read_delete(con, data, file_id, result)
@@ -297,7 +300,7 @@ def _read_delete(con: duckdb.DuckDBPyConnection, data: bytes, file_id: int, resu
             result.skip("not a case id", line_no, s)
     if ids:
         con.execute("CREATE OR REPLACE TEMP TABLE _del AS SELECT unnest(?::BIGINT[]) AS caseid", [ids])
-        con.execute("INSERT INTO stage_deleted SELECT 'faers', ?, caseid FROM _del", [file_id])
+        con.execute("INSERT INTO stage_deleted SELECT ?, ?, caseid FROM _del", [SOURCE, file_id])
         con.execute("DROP TABLE _del")
     result.rows_loaded = len(ids)
 
@@ -362,7 +365,7 @@ def _load(
             INSERT INTO stage_demo (source, file_id, quarter, primaryid, caseid, caseversion, i_f_code,
                 event_dt, event_dt_precision, mfr_dt, init_fda_dt, fda_dt, rept_dt, rept_cod, mfr_sndr,
                 age, age_cod, age_years, sex, wt_kg, occp_cod, reporter_country, occr_country, died)
-            SELECT 'faers', {file_id}, '{quarter}', {pid},
+            SELECT '{SOURCE}', {file_id}, '{quarter}', {pid},
                 coalesce(try_cast(_num({_q(ck) if ck else "NULL"}) AS BIGINT), {pid}),
                 try_cast(_num({col("caseversion")}) AS INTEGER), _clean({col("i_f_code")}),
                 _dt({col("event_dt")}), _prec({col("event_dt")}), _dt({col("mfr_dt")}),
@@ -381,26 +384,26 @@ def _load(
             sql = f"""
             INSERT INTO stage_drug (source, file_id, primaryid, drug_seq, role_cod, drugname, prod_ai,
                 route, dose_vbm, dechal, rechal, lot_num, nda_num)
-            SELECT 'faers', {file_id}, {pid}, try_cast(_num({col("drug_seq")}) AS BIGINT),
+            SELECT '{SOURCE}', {file_id}, {pid}, try_cast(_num({col("drug_seq")}) AS BIGINT),
                 upper(_clean({col("role_cod")})), upper(_clean({col("drugname")})),
                 upper(_clean({col("prod_ai")})), _clean({col("route")}), _clean({col("dose_vbm")}),
                 upper(_clean({col("dechal")})), upper(_clean({col("rechal")})), _clean({col("lot_num")}),
                 _num({col("nda_num")})
             {src}"""
         elif table_name == "REAC":
-            sql = f"""INSERT INTO stage_reac SELECT 'faers', {file_id}, {pid}, lower(_clean({col("pt")})) {src}"""
+            sql = f"""INSERT INTO stage_reac SELECT '{SOURCE}', {file_id}, {pid}, lower(_clean({col("pt")})) {src}"""
         elif table_name == "OUTC":
-            sql = f"""INSERT INTO stage_outc SELECT 'faers', {file_id}, {pid}, upper(_clean({col("outc_cod")})) {src}"""
+            sql = f"""INSERT INTO stage_outc SELECT '{SOURCE}', {file_id}, {pid}, upper(_clean({col("outc_cod")})) {src}"""
         elif table_name == "INDI":
-            sql = f"""INSERT INTO stage_indi SELECT 'faers', {file_id}, {pid},
+            sql = f"""INSERT INTO stage_indi SELECT '{SOURCE}', {file_id}, {pid},
                 try_cast(_num({col("drug_seq")}) AS BIGINT), lower(_clean({col("indi_pt")})) {src}"""
         elif table_name == "THER":
-            sql = f"""INSERT INTO stage_ther SELECT 'faers', {file_id}, {pid},
+            sql = f"""INSERT INTO stage_ther SELECT '{SOURCE}', {file_id}, {pid},
                 try_cast(_num({col("drug_seq")}) AS BIGINT), _dt({col("start_dt")}), _prec({col("start_dt")}),
                 _dt({col("end_dt")}), _prec({col("end_dt")}), try_cast(_num({col("dur")}) AS DOUBLE),
                 upper(_clean({col("dur_cod")})) {src}"""
         else:  # RPSR
-            sql = f"""INSERT INTO stage_rpsr SELECT 'faers', {file_id}, {pid}, upper(_clean({col("rpsr_cod")})) {src}"""
+            sql = f"""INSERT INTO stage_rpsr SELECT '{SOURCE}', {file_id}, {pid}, upper(_clean({col("rpsr_cod")})) {src}"""
         con.execute(sql)
         result.rows_loaded = table.num_rows - (row[0] or 0)
     finally:

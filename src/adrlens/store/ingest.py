@@ -17,10 +17,10 @@ from types import ModuleType
 
 import duckdb
 
-from adrlens import store as store_mod
 from adrlens.errors import IngestError
-from adrlens.sources import faers
 from adrlens.sources.base import FileResult, SourceFile
+from adrlens.sources.reports import faers
+from adrlens.store import db as store_mod
 
 
 def _readers() -> list[ModuleType]:

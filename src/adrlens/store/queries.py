@@ -1,0 +1,153 @@
+"""The queries the evidence layer and the interfaces ask of a complete store.
+
+Every function takes a connection from `adrlens.store.db.connect` (a complete store: the tables exist, so
+no function guards for a missing one) and returns plain rows or dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+
+# -- labels, literature, profiles ----------------------------------------------------------------------
+def _key(text: str) -> str:
+    return " ".join((text or "").lower().split())
+
+
+def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def label_listing(con: duckdb.DuckDBPyConnection, ingredient: str, pts: list[str]) -> list[dict]:
+    """Every label row for the drug and these PTs: source, source_id, section, frequency text and bounds,
+    placebo frequency, note. Ordered by PT, source, highest frequency first."""
+    keys = sorted({_key(p) for p in pts if _key(p)})
+    if not keys:
+        return []
+    cur = con.execute(
+        "SELECT * FROM label_effect WHERE ingredient = ? AND list_contains(?, pt) "
+        "ORDER BY pt, source, freq_upper DESC NULLS LAST, source_id",
+        [_key(ingredient), keys],
+    )
+    return _dicts(cur)
+
+
+def literature(con: duckdb.DuckDBPyConnection, ingredient: str, pts_or_terms: list[str]) -> list[dict]:
+    """Literature rows for the drug whose mapped PT or published term is one of `pts_or_terms`."""
+    keys = sorted({_key(p) for p in pts_or_terms if _key(p)})
+    if not keys:
+        return []
+    cur = con.execute(
+        "SELECT * FROM literature_pair WHERE ingredient = ? "
+        "AND (list_contains(?, pt_or_term) OR list_contains(?, lower(term))) "
+        "ORDER BY pt_or_term, source, study_type, pmid",
+        [_key(ingredient), keys, keys],
+    )
+    return _dicts(cur)
+
+
+def drug_profile(con: duckdb.DuckDBPyConnection, ingredient: str) -> dict | None:
+    """Class(es), mechanism, indications, half-life, description and ATC codes, each with its source;
+    None when no knowledge table knows the drug."""
+    ing = _key(ingredient)
+    prof = _dicts(con.execute("SELECT * FROM drug_profile WHERE ingredient = ?", [ing]))
+    classes = _dicts(
+        con.execute(
+            "SELECT class_type, class_name, class_id, source FROM drug_class WHERE ingredient = ? "
+            "ORDER BY class_type, class_name",
+            [ing],
+        )
+    )
+    inds = _dicts(
+        con.execute(
+            "SELECT indication, indication_id, source, note FROM drug_indication WHERE ingredient = ? "
+            "ORDER BY source, indication",
+            [ing],
+        )
+    )
+    if not prof and not classes and not inds:
+        return None
+    p = prof[0] if prof else {}
+    by_type: dict[str, list[dict]] = {}
+    for c in classes:
+        by_type.setdefault(c["class_type"], []).append(
+            {"name": c["class_name"], "id": c["class_id"], "source": c["source"]}
+        )
+    src = f"{p.get('source')} ({p['drugbank_id']})" if p.get("drugbank_id") else p.get("source")
+    return {
+        "ingredient": ing,
+        "description": {"text": p["description"], "source": src} if p.get("description") else None,
+        "half_life": (
+            {
+                "text": p.get("half_life_text"),
+                "hours": p.get("half_life_hours"),
+                "source": p.get("half_life_source"),
+            }
+            if p.get("half_life_text") or p.get("half_life_hours") is not None
+            else None
+        ),
+        "atc_codes": list(p.get("atc_codes") or []),
+        "classes": by_type,
+        "epc": [c["name"] for c in by_type.get("EPC", [])],
+        "mechanism": [c["name"] for c in by_type.get("MoA", [])],
+        "indications": inds,
+    }
+
+
+def same_class_drugs(con: duckdb.DuckDBPyConnection, ingredient: str, class_type: str = "EPC") -> list[str]:
+    """Other ingredients sharing a class of `class_type` ('EPC', 'MoA', 'ATC4', ...) with the drug."""
+    rows = con.execute(
+        """
+        SELECT DISTINCT o.ingredient FROM drug_class d
+        -- Match on the class id where both have one: names repeat across branches (ATC "Biguanides" is
+        -- A10BA for metformin and P01BB for proguanil).
+        JOIN drug_class o ON o.class_type = d.class_type AND o.class_name = d.class_name
+             AND (d.class_id IS NULL OR o.class_id IS NULL OR d.class_id = o.class_id)
+        WHERE d.ingredient = ? AND d.class_type = ? AND o.ingredient <> d.ingredient
+        ORDER BY 1
+        """,
+        [_key(ingredient), class_type],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+# -- report sources ---------------------------------------------------------------------------------------
+def sources_in_store(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The report sources the store holds, in key order."""
+    return [s for (s,) in con.execute("SELECT DISTINCT source FROM report ORDER BY 1").fetchall()]
+
+
+def source_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """{source: {first_quarter, last_quarter, cases, files}}: the period comes from the data itself."""
+    rows = con.execute(
+        "SELECT source, min(receipt_quarter), max(receipt_quarter), count(*) FROM report GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    files = dict(con.execute("SELECT source, count(*) FROM ingest_log GROUP BY 1").fetchall())
+    return {
+        s: {"first_quarter": lo, "last_quarter": hi, "cases": int(n), "files": int(files.get(s, 0))}
+        for s, lo, hi, n in rows
+    }
+
+
+def drug_cases_by_source(con: duckdb.DuckDBPyConnection, ingredient: str) -> dict[str, int]:
+    """{source: distinct cases with the ingredient in any role} for every source that has it."""
+    return {
+        s: int(n)
+        for s, n in con.execute(
+            "SELECT source, count(DISTINCT caseid) FROM report_drug WHERE ingredient = ? GROUP BY 1 ORDER BY 1",
+            [_key(ingredient)],
+        ).fetchall()
+    }
+
+
+def source_pts(con: duckdb.DuckDBPyConnection, source: str, pts: list[str]) -> set[str]:
+    """Which of these PTs occur at least once in the source's reports."""
+    return {
+        p
+        for (p,) in con.execute(
+            "SELECT DISTINCT pt FROM report_event WHERE source = ? AND list_contains(?, pt)", [source, pts]
+        ).fetchall()
+    }

@@ -17,7 +17,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def samples_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     """A store built from every shared FAERS sample (folders and zips)."""
-    from adrlens.store.ingest import ingest
+    from adrlens.build import ingest
 
     path = tmp_path_factory.mktemp("samples") / "samples.duckdb"
     summary = ingest([data_dir / "faers" / "samples"], path)
@@ -29,7 +29,7 @@ def samples_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> P
 def real_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     """VAERS 1990-2006, FAERS 2022Q3 (PS) and the FAERS samples, with knowledge and all-pairs statistics."""
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
-    from adrlens import lookup
+    from adrlens.build import build_store
 
-    api.build_store(path)
+    build_store(path)
     return path

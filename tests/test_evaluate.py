@@ -23,10 +23,10 @@ from adrlens.evaluate import (
     read_refset,
     source_scores,
 )
-from adrlens.store.knowledge import label_listing
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Verdict
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
+from adrlens.store.knowledge import label_listing
 from adrlens.vocab.resolve import resolve_condition, resolve_drug
 
 BUILT_STORE = Path("/tmp/t4/s.duckdb")

@@ -1,33 +1,45 @@
-"""Confounding, indication overlap and class effect on the real shared store (FAERS 2022Q3 PS, FAERS samples,
-VAERS, knowledge tables)."""
+"""Confounding and indication overlap on a complete real store (FAERS 2022Q3 PS, FAERS samples, VAERS,
+knowledge tables): the prebuilt baseline store when it exists, else the session-built real_store."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from adrlens.evidence.classeffect import class_effect, same_class
-from adrlens.evidence.confounding import CURATED, confounding, curated_causes, indication_overlap
+import adrlens.evidence as evidence_pkg
+from adrlens.evidence import causes
+from adrlens.evidence.confounding import confounding, source_label
+from adrlens.evidence.indication import indication_overlap
+from adrlens.model import ConfoundingData, IndicationData
+from adrlens.signals import rules
 from adrlens.signals.tables import SignalSettings, two_by_two
+from adrlens.sources import registry
+from adrlens.sources.reports import faers, faers_ps, vaers
 
-SHARED_STORE = Path("/tmp/t4/s.duckdb")  # the lead's prebuilt store; else the session-built real_store
-NEUROPATHY = [
+BASELINE_STORE = Path("/tmp/baseline_store.duckdb")
+FAERS, PS, VAERS = faers.SOURCE, faers_ps.SOURCE, vaers.SOURCE
+NEUROPATHY_NARROW = [
     "neuropathy peripheral", "peripheral sensory neuropathy", "peripheral motor neuropathy",
     "peripheral sensorimotor neuropathy", "polyneuropathy", "toxic neuropathy", "axonal neuropathy",
-    "demyelinating polyneuropathy", "paraesthesia", "hypoaesthesia", "burning sensation", "dysaesthesia",
-    "neuralgia", "neuropathy", "neurotoxicity", "sensory loss", "hyperaesthesia", "areflexia", "hyporeflexia",
+    "demyelinating polyneuropathy",
+]  # fmt: skip
+NEUROPATHY = [
+    *NEUROPATHY_NARROW, "paraesthesia", "hypoaesthesia", "burning sensation", "dysaesthesia", "neuralgia",
+    "neuropathy", "neurotoxicity", "sensory loss", "hyperaesthesia", "areflexia", "hyporeflexia",
     "muscular weakness", "sensory disturbance",
 ]  # fmt: skip
 RHABDO = ["rhabdomyolysis", "myoglobinuria", "myopathy", "necrotising myositis", "myositis"]
+MY_MODULES = ("confounding.py", "classeffect.py", "causes.py", "indication.py")
 
 
 @pytest.fixture(scope="module")
 def con(request: pytest.FixtureRequest):
-    path = SHARED_STORE if SHARED_STORE.exists() else request.getfixturevalue("real_store")
+    path = BASELINE_STORE if BASELINE_STORE.exists() else request.getfixturevalue("real_store")
     c = duckdb.connect(str(path), read_only=True)
     yield c
     c.close()
@@ -41,123 +53,172 @@ def _json_ok(evs) -> None:
         assert e.finding.endswith(".") and e.finding.count("\n") == 0
 
 
-def test_curated_map_is_consistent() -> None:
-    for entry in CURATED:
-        assert entry.triggers and entry.causes
+def _cells(m: dict) -> tuple[int, int, int, int]:
+    return m["a"], m["b"], m["c"], m["d"]
+
+
+# -- the curated table (no store needed) ------------------------------------------------------------------
+def test_curated_table_loads_and_is_consistent() -> None:
+    entries = causes.curated()
+    assert len(entries) >= 15 and causes.curated() is entries  # cached
+    for entry in entries:
+        assert entry.triggers and entry.causes and entry.references
         assert all(t == t.lower().strip() for t in entry.triggers)
         for c in entry.causes:
+            assert c.name and (c.exact or c.patterns)
             assert all(p == p.lower() for p in (*c.exact, *c.patterns))
-    names, causes = curated_causes(["Paraesthesia"])
+    names, found = causes.curated_causes(["Paraesthesia"])
     assert names == ["peripheral neuropathy"]
-    assert {"diabetes", "vitamin B12 deficiency", "HIV infection", "alcohol"} <= {c.name for c in causes}
-    assert curated_causes(["deafness"]) == ([], [])
+    assert {"diabetes", "vitamin B12 deficiency", "HIV infection", "alcohol"} <= {c.name for c in found}
+    assert causes.curated_causes(["deafness"]) == ([], [])
+    # Shared causes are one definition: the same diabetes in neuropathy and heart failure.
+    by_cond = {e.condition: {c.name: c for c in e.causes} for e in entries}
+    assert by_cond["peripheral neuropathy"]["diabetes"] == by_cond["heart failure"]["diabetes"]
+    cancer = by_cond["peripheral neuropathy"]["cancer and its chemotherapy"]
+    assert cancer.matches("breast cancer") and cancer.matches("metastases to bone") and cancer.matches("chemotherapy")
+    assert causes.references(["rhabdomyolysis"])["rhabdomyolysis"][0].startswith("Harrison's")
+
+
+def test_curated_file_references_are_declared() -> None:
+    doc = json.loads((Path(evidence_pkg.__file__).parent / "data" / causes.DATA_FILE).read_text())
+    shared = set(doc["shared_causes"])
+    for e in doc["conditions"]:
+        assert set(e) == {"condition", "triggers", "causes", "references"}
+        assert all(c in shared for c in e["causes"] if isinstance(c, str))
+    with pytest.raises(Exception, match="unknown shared cause"):
+        causes.parse({"conditions": [{"condition": "x", "triggers": ["x"], "causes": ["nope"]}]})
+
+
+def test_no_source_key_literals_in_evidence_modules() -> None:
+    root = Path(evidence_pkg.__file__).parent
+    keys = "|".join(re.escape(s.key) for s in registry.SOURCES)
+    for name in MY_MODULES:
+        text = (root / name).read_text()
+        assert not re.search(rf"""["']({keys})["']""", text), name
+
+
+# -- confounding on the store ---------------------------------------------------------------------------
+def test_original_table_is_the_projects_2x2(con) -> None:
+    """For each case and source, the unadjusted cells and E are exactly signals.tables.two_by_two."""
+    cases = [
+        ("amlodipine", NEUROPATHY_NARROW, "peripheral neuropathy"),
+        ("atorvastatin", ["rhabdomyolysis"], "rhabdomyolysis"),
+        ("metformin", ["lactic acidosis"], "lactic acidosis"),
+    ]
+    for drug, pts, label in cases:
+        for stratify in (True, False):
+            for ev in confounding(con, drug, pts, SignalSettings(stratify=stratify), label):
+                assert isinstance(ev.data, ConfoundingData)
+                d = ev.data
+                if not d.original:  # not measurable in this source
+                    assert ev.direction == "not_available"
+                    continue
+                t = two_by_two(con, drug, pts, settings=SignalSettings(source=d.source, stratify=stratify))
+                assert _cells(d.original) == (t.a, t.b, t.c, t.d)
+                assert d.original["e"] == pytest.approx(t.e)
+                call = rules.call(
+                    t.a, ror_lo=d.original["ror_lo"], ror_hi=d.original["ror_hi"], ic025=d.original["ic025"]
+                )
+                assert d.signal_before == call.signal == d.original["signal"]
+
+
+def test_baseline_numbers(con) -> None:
+    """Counts on the baseline store, equal to the previous implementation's (HEAD before the refactor)."""
+    if not BASELINE_STORE.exists():
+        pytest.skip("numbers are those of /tmp/baseline_store.duckdb")
+    by = {e.data.source: e.data for e in confounding(con, "atorvastatin", ["rhabdomyolysis"], SignalSettings(), "r")}
+    assert _cells(by[PS].original) == (46, 483, 567, 214771) and by[PS].adjusted["a"] == 44
+    assert _cells(by[FAERS].original) == (3, 78, 10, 12139) and by[FAERS].adjusted["a"] == 3
+    by = {e.data.source: e for e in confounding(con, "metformin", ["lactic acidosis"], SignalSettings(), "la")}
+    m = by[FAERS].data
+    assert _cells(m.original) == (4, 19, 2, 12205) and m.adjusted["a"] == 2 and m.population_excluded == 585
+    assert by[FAERS].direction == "against" and m.signal_before and not m.signal_after
+    # "lactic acidosis" has two words: the PS extract cannot hold it, which is not a count of zero.
+    assert by[PS].direction == "not_available" and "can occur in this source" in by[PS].finding
+    assert not by[PS].data.original
+    (ev,) = confounding(con, "amlodipine", NEUROPATHY_NARROW, SignalSettings(), "pn", sources=[PS])
+    assert _cells(ev.data.original) == (0, 859, 322, 214686) and ev.data.population_excluded == 72227
 
 
 def test_amlodipine_neuropathy_numbers_consistent(con) -> None:
-    settings = SignalSettings(source="faers_ps")
+    settings = SignalSettings(source=PS)
     t0 = time.perf_counter()
     evs = confounding(con, "amlodipine", NEUROPATHY, settings, "peripheral neuropathy")
     elapsed = time.perf_counter() - t0
     _json_ok(evs)
-    assert {e.id for e in evs} == {"confounding:faers_ps", "confounding:faers"}  # VAERS has no amlodipine
-    ev = next(e for e in evs if e.id == "confounding:faers_ps")
+    assert {e.id for e in evs} == {f"confounding:{PS}", f"confounding:{FAERS}"}  # VAERS has no amlodipine
+    ev = next(e for e in evs if e.id == f"confounding:{PS}")
     d = ev.data
-    orig, adj = d["original"], d["adjusted"]
-    # The unadjusted counts are exactly the project's 2x2 table.
+    orig, adj = d.original, d.adjusted
     t = two_by_two(con, "amlodipine", NEUROPATHY, settings=settings)
-    assert (orig["a"], orig["b"], orig["c"], orig["d"]) == (t.a, t.b, t.c, t.d)
+    assert _cells(orig) == (t.a, t.b, t.c, t.d)
     assert orig["e"] == pytest.approx(t.e)
-    for tab in (orig, adj, d["adjusted_indication_only"], d["adjusted_codrug_only"]):
+    for tab in (orig, adj, d.adjusted_indication_only, d.adjusted_codrug_only):
         assert all(isinstance(tab[k], int) and tab[k] >= 0 for k in ("a", "b", "c", "d", "n"))
         assert tab["a"] + tab["b"] + tab["c"] + tab["d"] == tab["n"]
     assert adj["a"] <= orig["a"] and adj["n"] <= orig["n"]
-    assert adj["a"] == orig["a"] - d["event_cases_with_any"]
-    assert orig["n"] - adj["n"] == d["population_excluded"]
-    assert d["event_cases_with_any"] <= min(orig["a"], d["event_cases_with_confounding_indication"]
-                                            + d["event_cases_with_codrug"])  # fmt: skip
-    assert d["method"] == "curated" and "diabetes" in d["curated_causes"]
+    assert adj["a"] == orig["a"] - d.event_cases_with_any
+    assert orig["n"] - adj["n"] == d.population_excluded
+    assert d.event_cases_with_any <= min(
+        orig["a"], d.event_cases_with_confounding_indication + d.event_cases_with_codrug
+    )
+    assert d.method == "curated" and "diabetes" in d.curated_causes
     # Amlodipine's combination partners (valsartan, atorvastatin...) are labelled for neuropathy PTs.
-    assert any(r["ingredient"] == "valsartan" for r in d["codrugs"])
+    assert any(r["ingredient"] == "valsartan" and r["label_sources"] for r in d.codrugs)
     assert ev.direction in ("supports", "neutral", "against") and ev.strength in ("strong", "moderate", "weak", "none")
     assert str(orig["a"]) in ev.finding and str(adj["a"]) in ev.finding
+    assert ev.source == source_label(con, settings) and ev.source.startswith(registry.get(PS).short)
+    assert ev.source_ref["references"]["peripheral neuropathy"]
     assert elapsed < 5.0
 
 
 def test_comedication_explains_simvastatin_rhabdo_in_samples(con) -> None:
     """In the FAERS samples both simvastatin + rhabdomyolysis cases carry another drug labelled for it."""
-    evs = confounding(con, "simvastatin", RHABDO, SignalSettings(source="faers"), "rhabdomyolysis", sources=["faers"])
-    (ev,) = evs
+    (ev,) = confounding(con, "simvastatin", RHABDO, SignalSettings(source=FAERS), "rhabdomyolysis", sources=[FAERS])
     d = ev.data
-    assert d["original"]["a"] >= 2
-    assert d["event_cases_with_codrug"] == d["original"]["a"]
-    assert d["adjusted"]["a"] == 0
+    assert d.original["a"] >= 2
+    assert d.event_cases_with_codrug == d.original["a"]
+    assert d.adjusted["a"] == 0
     assert ev.direction != "supports"
-    assert any(r["event_cases"] >= 1 for r in d["codrugs"])
+    assert any(r["event_cases"] >= 1 for r in d.codrugs)
 
 
 def test_atorvastatin_rhabdo_persists_in_faers_ps(con) -> None:
-    (ev,) = confounding(con, "atorvastatin", RHABDO, SignalSettings(), "rhabdomyolysis", sources=["faers_ps"])
-    assert ev.direction == "supports" and ev.data["signal_after"]
-    assert 0 < ev.data["adjusted"]["a"] <= ev.data["original"]["a"]
-    assert ev.data["adjusted"]["ic025"] > 0
+    (ev,) = confounding(con, "atorvastatin", RHABDO, SignalSettings(), "rhabdomyolysis", sources=[PS])
+    assert ev.direction == "supports" and ev.data.signal_after
+    assert 0 < ev.data.adjusted["a"] <= ev.data.original["a"]
+    assert ev.data.adjusted["ic025"] > 0 and ev.data.adjusted["signal_criteria"]
 
 
 def test_data_driven_path_and_absent_drug(con) -> None:
-    (ev,) = confounding(con, "metformin", ["deafness"], SignalSettings(), "deafness", sources=["faers"])
-    assert ev.data["method"] == "data" and ev.data["curated_conditions"] == []
-    for r in ev.data["data_driven_indications"]:
+    (ev,) = confounding(con, "metformin", ["deafness"], SignalSettings(), "deafness", sources=[FAERS])
+    assert ev.data.method == "data" and ev.data.curated_conditions == []
+    for r in ev.data.data_driven_indications:
         assert r["event_cases"] >= 5 and (r["lift"] is None or r["lift"] >= 2)
     (na,) = confounding(con, "no such drug", RHABDO, SignalSettings(), "rhabdomyolysis")
+    assert na.direction == "not_available" and isinstance(na.data, ConfoundingData)
+    (na,) = confounding(con, "amlodipine", RHABDO, SignalSettings(), "x", sources=[VAERS])
     assert na.direction == "not_available"
-    assert confounding(con, "amlodipine", RHABDO, SignalSettings(), "x", sources=["vaers"])[0].direction == (
-        "not_available"
-    )
-
-
-def test_indication_overlap(con) -> None:
-    settings = SignalSettings(source="faers_ps")
-    (ev,) = indication_overlap(con, "metformin", ["type 2 diabetes mellitus"], settings)
-    assert ev.kind == "indication" and ev.direction == "against" and ev.strength in ("strong", "moderate")
-    assert "DrugCentral" in {m["source"] for m in ev.data["matches"]}
-    (ev,) = indication_overlap(con, "levetiracetam", ["seizure", "convulsion", "epilepsy"], settings)
-    assert ev.direction == "against"
-    (ev,) = indication_overlap(con, "amlodipine", NEUROPATHY, settings)
-    assert ev.direction == "neutral" and ev.data["matches"] == []
-    (ev,) = indication_overlap(con, "no such drug", ["seizure"], settings)
-    assert ev.direction == "not_available"
-    _json_ok([ev])
-
-
-def test_class_effect_statins_rhabdo(con) -> None:
-    t0 = time.perf_counter()
-    (ev,) = class_effect(con, "atorvastatin", RHABDO, condition_label="rhabdomyolysis")
-    elapsed = time.perf_counter() - t0
-    _json_ok([ev])
-    d = ev.data
-    assert ev.kind == "class_effect" and ev.direction == "supports"
-    assert d["class_type"] == "EPC" and "atorvastatin" not in [m["ingredient"] for m in d["members"]]
-    names = {m["ingredient"] for m in d["members"] if m["on_label"]}
-    assert {"simvastatin", "rosuvastatin", "pravastatin"} <= names
-    assert d["members_labelled"] == len(names) and d["members_with_signal"] >= 1
-    rosu = next(m for m in d["members"] if m["ingredient"] == "rosuvastatin")["reports"]["faers_ps"]
-    t = two_by_two(con, "rosuvastatin", RHABDO, settings=SignalSettings(source="faers_ps"))
-    assert (rosu["a"], rosu["drug_cases"]) == (t.a, t.a + t.b)
-    assert elapsed < 5.0
-
-
-def test_class_effect_fallbacks(con) -> None:
-    # Metformin has no EPC class mates; ATC4 A10BA "Biguanides" must not pull in proguanil (P01BB, same name).
-    assert "proguanil" not in same_class(con, "metformin", "ATC4")
-    (ev,) = class_effect(con, "metformin", ["lactic acidosis"])
-    assert ev.data["class_type"] == "ATC4" and "proguanil" not in [m["ingredient"] for m in ev.data["members"]]
-    (ev,) = class_effect(con, "no such drug", RHABDO)
-    assert ev.direction == "not_available"
-    (ev,) = class_effect(con, "amlodipine", NEUROPATHY, {"faers_ps": SignalSettings(source="faers_ps")})
-    assert set(ev.data["sources"]) <= {"faers_ps"}
 
 
 def test_population_without_the_drug_is_not_available(con) -> None:
     # The PS extract has no demographics, so a sex filter leaves no amlodipine case there.
     settings = SignalSettings(sex="F", stratify=False)
-    (ev,) = confounding(con, "amlodipine", ["paraesthesia"], settings, "paraesthesia", sources=["faers_ps"])
+    (ev,) = confounding(con, "amlodipine", ["paraesthesia"], settings, "paraesthesia", sources=[PS])
     assert ev.direction == "not_available" and "sex F" in ev.finding
+
+
+# -- indication overlap ---------------------------------------------------------------------------------------
+def test_indication_overlap(con) -> None:
+    settings = SignalSettings(source=PS)
+    (ev,) = indication_overlap(con, "metformin", ["type 2 diabetes mellitus"], settings)
+    assert isinstance(ev.data, IndicationData)
+    assert ev.kind == "indication" and ev.direction == "against" and ev.strength in ("strong", "moderate")
+    assert "DrugCentral" in {m["source"] for m in ev.data.matches}
+    (ev,) = indication_overlap(con, "levetiracetam", ["seizure", "convulsion", "epilepsy"], settings)
+    assert ev.direction == "against"
+    (ev,) = indication_overlap(con, "amlodipine", NEUROPATHY, settings)
+    assert ev.direction == "neutral" and ev.data.matches == []
+    (ev,) = indication_overlap(con, "no such drug", ["seizure"], settings)
+    assert ev.direction == "not_available"
+    _json_ok([ev])

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from adrlens.store import db as store
+from adrlens.build import REPORTS_ONLY
+from adrlens.build import ingest as build_ingest
 from adrlens.errors import IngestError
-from adrlens.store.ingest import ingest
+from adrlens.store import db as store
+
+# These tests are about the reports step: the derived parts are built by test_build and the fixtures.
+ingest = partial(build_ingest, parts=REPORTS_ONLY)
 
 SAMPLES = Path("faers") / "samples"
 
@@ -113,7 +118,7 @@ def test_latest_version_wins_and_delete_lists_remove_cases(tmp_path: Path, data_
     ingest([deleted], db)
     assert q(db, "SELECT count(*) FROM report WHERE caseid = ?", [int(caseid)]) == [(0,)]
     assert q(db, "SELECT count(*) FROM report") == [(9,)]
-    info = store.status(store.connect(db))
+    info = store.status(store.connect(db, require=REPORTS_ONLY))
     assert info["dedup"][0]["report_versions_read"] == 11
     assert info["dedup"][0]["distinct_cases_latest_version"] == 10
     assert info["dedup"][0]["cases_after_deletes"] == 9

@@ -4,6 +4,7 @@ numbers are those of a real question (amlodipine x peripheral neuropathy, FAERS 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import re
@@ -14,8 +15,34 @@ from pathlib import Path
 import pytest
 
 from adrlens import model
-from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Reason, Verdict
-from adrlens.report import SCHEMA_PATH, forest_svg, render_html, render_markdown, trend_svg, validate_answer_json
+from adrlens.model import (
+    Answer,
+    ChallengeData,
+    ClassEffectData,
+    ConditionInfo,
+    ConfoundingData,
+    CountTableData,
+    DrugInfo,
+    Evidence,
+    IndicationData,
+    InverseData,
+    LabelData,
+    LiteratureData,
+    Reason,
+    ReportData,
+    TemporalityData,
+    Verdict,
+)
+from adrlens.report import (
+    SCHEMA_PATH,
+    answer_schema,
+    forest_svg,
+    render_html,
+    render_markdown,
+    trend_svg,
+    validate_answer_json,
+)
+from adrlens.report.schema import build_schema, schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 FAERS = "FAERS 2022Q3 (primary suspect)"
@@ -31,7 +58,13 @@ def amlodipine_answer() -> Answer:
             "SIDER 4.1 lists neuropathy peripheral as a side effect of amlodipine.",
             "supports",
             "moderate",
-            {"pt": "neuropathy peripheral", "freq_text": None, "placebo_freq_text": None},
+            LabelData(
+                listed=True,
+                listed_pts=["neuropathy peripheral"],
+                listed_narrow_pts=["neuropathy peripheral"],
+                drug_known=True,
+                n_rows=1,
+            ),
             {"table": "label_effect", "source_id": ["CID100002162", "CID100060496"]},
         ),
         Evidence(
@@ -41,7 +74,7 @@ def amlodipine_answer() -> Answer:
             "SIDER 4.1 lists paraesthesia as a side effect of amlodipine.",
             "supports",
             "moderate",
-            {"pt": "paraesthesia", "freq_text": None, "placebo_freq_text": None},
+            LabelData(listed=True, listed_pts=["paraesthesia"], drug_known=True, n_rows=1),
             {"table": "label_effect"},
         ),
         Evidence(
@@ -51,7 +84,14 @@ def amlodipine_answer() -> Answer:
             "One case report describes peripheral neuropathy with amlodipine.",
             "supports",
             "weak",
-            {"study_type": "case report", "n": 1},
+            LiteratureData(
+                n_records=1,
+                n_articles=1,
+                pmids=["10386028"],
+                by_study_type={"case report": 1},
+                by_source={"ADE corpus": 1},
+                drug_known=True,
+            ),
             {"table": "literature_pair", "pmids": [10386028]},
         ),
         Evidence(
@@ -62,21 +102,34 @@ def amlodipine_answer() -> Answer:
             "IC025 -0.07, EB05 1.00, no signal.",
             "neutral",
             "weak",
-            {
-                "event": "peripheral neuropathy (broad)",
-                "a": 35,
-                "b": 6074,
-                "e": 25.5,
-                "ror": 1.39,
-                "ror_lo": 0.99,
-                "ror_hi": 1.96,
-                "ic": 0.43,
-                "ic025": -0.07,
-                "ic975": 0.88,
-                "eb05": 1.0,
-                "ebgm": 1.3,
-                "eb95": 1.7,
-            },
+            ReportData(
+                source_name="faers_ps",
+                scope="broad",
+                pts=["neuropathy peripheral", "peripheral sensory neuropathy", "paraesthesia", "hypoaesthesia"],
+                a=35,
+                b=6074,
+                c=9965,
+                d=1_183_926,
+                n=1_200_000,
+                drug_cases=6109,
+                e=25.5,
+                e_crude=25.4,
+                prr=1.38,
+                prr_lo=0.99,
+                prr_hi=1.92,
+                chi2=3.4,
+                ror=1.39,
+                ror_lo=0.99,
+                ror_hi=1.96,
+                ic=0.43,
+                ic025=-0.07,
+                ic975=0.88,
+                ebgm=1.3,
+                eb05=1.0,
+                eb95=1.7,
+                signal_reason="ROR025 0.99 <= 1",
+                settings={"role": "PS"},
+            ),
             {"table": "report_drug/report_event", "period": "2022Q3", "role": "PS"},
         ),
         Evidence(
@@ -86,7 +139,16 @@ def amlodipine_answer() -> Answer:
             "Peripheral sensory neuropathy: 4 reports with amlodipine, ROR 7.02 (2.61 to 18.89).",
             "supports",
             "weak",
-            {"event": "peripheral sensory neuropathy", "a": 4, "ror": 7.02, "ror_lo": 2.61, "ror_hi": 18.89},
+            CountTableData(
+                table="FAERS flagged",
+                flagged_only=True,
+                rows=[
+                    {"event": "peripheral sensory neuropathy", "status": "counted", "a": 4, "e": None, "ror": 7.02}
+                    | {"ror_lo": 2.61, "ror_hi": 18.89, "ic": None, "ic025": None, "ic975": None, "eb05": None},
+                    {"event": "paraesthesia", "status": "absent_from_flagged_table", "a": None, "ror": None},
+                ],
+                signal_pts=["peripheral sensory neuropathy"],
+            ),
             {"table": "aggregate_signal"},
         ),
         Evidence(
@@ -97,7 +159,19 @@ def amlodipine_answer() -> Answer:
             "neuropathy; without them ROR 1.21 (0.83 to 1.77).",
             "against",
             "weak",
-            {"share": 0.12, "ror": 1.21, "ror_lo": 0.83, "ror_hi": 1.77},
+            ConfoundingData(
+                drug="amlodipine",
+                condition="Peripheral neuropathy",
+                pts=["neuropathy peripheral"],
+                source="faers_ps",
+                method="curated",
+                curated_causes=["diabetes"],
+                drug_cases=6109,
+                drug_cases_with_any=733,
+                original={"a": 35, "ror": 1.39, "ror_lo": 0.99, "ror_hi": 1.96},
+                adjusted={"a": 28, "ror": 1.21, "ror_lo": 0.83, "ror_hi": 1.77},
+                retained_fraction=0.88,
+            ),
             {"period": "2022Q3"},
         ),
     ]
@@ -273,9 +347,37 @@ def amlodipine_answer() -> Answer:
 # ---- schema ---------------------------------------------------------------------------------------------
 
 
-def test_schema_copies_identical_and_enums_match_model() -> None:
+def test_shipped_schema_is_generated_from_model() -> None:
+    """Both shipped copies are exactly build_schema(): regenerate with `python -m adrlens.report.schema`."""
+    for path in (SCHEMA_PATH, ROOT / "docs" / "answer.schema.json"):
+        assert path.read_text(encoding="utf-8") == schema_text(), f"{path} is stale: python -m adrlens.report.schema"
+        assert json.loads(path.read_text(encoding="utf-8")) == build_schema()
+    assert answer_schema() == build_schema()
+
+
+def test_schema_data_defs_follow_dataclasses() -> None:
+    s = build_schema()
+    assert set(model.DATA_TYPES) == set(typing.get_args(model.EvidenceKind))
+    cases = s["$defs"]["evidence"]["allOf"]
+    assert [c["if"]["properties"]["kind"]["const"] for c in cases] == list(model.DATA_TYPES)
+    for kind, cls in model.DATA_TYPES.items():
+        d = s["$defs"][cls.__name__]
+        names = [f.name for f in dataclasses.fields(cls)]
+        assert d["additionalProperties"] is False and d["required"] == names == list(d["properties"]), kind
+    rd = s["$defs"]["ReportData"]["properties"]
+    assert rd["source_name"] == {"type": "string"} and rd["scope"] == {"type": ["string", "null"]}
+    assert rd["a"] == {"type": ["integer", "null"]} and rd["drug_cases"] == {"type": "integer"}
+    assert rd["ror"] == {"type": ["number", "null"]} and rd["signal"] == {"type": "boolean"}
+    assert rd["pts"] == {"type": "array", "items": {"type": "string"}} and rd["settings"] == {"type": "object"}
+    assert s["$defs"]["ChallengeData"]["properties"]["dechallenge"] == {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+    }
+    assert s["$defs"]["CountTableData"]["properties"]["rows"] == {"type": "array", "items": {"type": "object"}}
+
+
+def test_schema_enums_match_model() -> None:
     docs = ROOT / "docs" / "answer.schema.json"
-    assert docs.read_text() == SCHEMA_PATH.read_text(), "docs/answer.schema.json and the packaged copy differ"
     s = json.loads(docs.read_text())
     assert s["$schema"].endswith("draft/2020-12/schema")
     assert s["properties"]["schema_version"] == {"const": model.SCHEMA_VERSION}
@@ -297,7 +399,7 @@ def test_schema_validates_constructed_answer() -> None:
         (("verdict", "grade"), "definitely", "verdict/grade"),
         (("evidence", 0, "kind"), "anecdote", "evidence/0/kind"),
         (("evidence", 1, "direction"), "up", "evidence/1/direction"),
-        (("schema_version",), "2", "schema_version"),
+        (("schema_version",), "1", "schema_version"),
         (("verdict", "score"), None, "verdict/score"),  # a NaN score becomes null and must fail
         (("charts", "measures", 0, "ror"), "1.39", "charts/measures/0/ror"),
     ],
@@ -360,7 +462,14 @@ def test_markdown_sections_in_order_with_numbers_and_sources() -> None:
     assert "gives no frequency" in md
     # PubMed link; reports with the numbers, intervals and caveat; each source kept apart.
     assert "[PMID 10386028](https://pubmed.ncbi.nlm.nih.gov/10386028/)" in md
-    assert "| FAERS 2022Q3 (primary suspect) | peripheral neuropathy (broad) | 35 | 25.5 | 1.39 (0.99 to 1.96) |" in md
+    assert (
+        "| FAERS 2022Q3 (primary suspect) | Peripheral neuropathy (broad terms) | 35 | 25.5 | 1.39 (0.99 to 1.96) |"
+        in md
+    )
+    # The count table gives one row per counted cell; the term absent from the flagged-only table gets none.
+    assert "| FAERS flagged-signal table 2004-2019 | peripheral sensory neuropathy | 4 | not available | 7.02" in md
+    assert "| FAERS flagged-signal table 2004-2019 | paraesthesia |" not in md
+    assert "By study type: case report 1." in md
     assert "7.02 (2.61 to 18.89)" in md and "not available" in md
     assert "hypothesis-generating" in md and "no incidence" in md
     # Citations name evidence ids; reasons name their evidence.
@@ -398,7 +507,7 @@ def test_inverse_worded_as_to_be_studied() -> None:
             "Fewer reports than expected: IC975 -0.4.",
             "inverse",
             "weak",
-            {"ic975": -0.4},
+            InverseData(ror_hi=0.6, a=2, e=6.1),
             {},
         )
     )
@@ -408,7 +517,7 @@ def test_inverse_worded_as_to_be_studied() -> None:
     assert md.index("### Fewer reports than expected") > md.index("### Other explanations")
 
 
-def test_label_frequency_band_placebo_and_section() -> None:
+def test_label_frequency_placebo_section_and_postmarketing() -> None:
     a = amlodipine_answer()
     a.evidence[0] = Evidence(
         "label:SIDER 4.1:oedema peripheral",
@@ -417,7 +526,14 @@ def test_label_frequency_band_placebo_and_section() -> None:
         "SIDER 4.1 lists oedema peripheral for amlodipine.",
         "supports",
         "strong",
-        {"rows": [{"freq_text": "10.8%", "placebo_freq_text": "0.6%"}, {"freq_lower": 0.01, "freq_upper": 0.1}]},
+        LabelData(
+            listed=True,
+            listed_pts=["oedema peripheral"],
+            drug_known=True,
+            freq_text="oedema peripheral: 10.8% (placebo 0.6%)",
+            freq_upper_max=0.108,
+            n_rows=2,
+        ),
         {},
     )
     a.evidence[1] = Evidence(
@@ -427,13 +543,39 @@ def test_label_frequency_band_placebo_and_section() -> None:
         "The US label lists paraesthesia.",
         "supports",
         "moderate",
-        {"freq_text": None, "section": "adverse reactions"},
+        LabelData(listed=True, listed_pts=["paraesthesia"], drug_known=True, sections=["adverse reactions"]),
         {},
     )
+    a.evidence.append(
+        Evidence(
+            "label:EU SmPC",
+            "label",
+            "EU SmPC",
+            "The EU SmPC lists hypoaesthesia.",
+            "supports",
+            "weak",
+            LabelData(listed=True, listed_pts=["hypoaesthesia"], drug_known=True, postmarketing_only=True),
+            {},
+        )
+    )
+    a.evidence.append(
+        Evidence(
+            "label:DailyMed",
+            "label",
+            "DailyMed",
+            "DailyMed does not list peripheral neuropathy.",
+            "neutral",
+            "weak",
+            LabelData(listed=False, drug_known=True, sections=["warnings"]),
+            {},
+        )
+    )
     md = render_markdown(a)
-    assert "Frequency: 10.8%, 1% to 10%. On placebo: 0.6%." in md
+    assert "Frequency: oedema peripheral: 10.8% (placebo 0.6%)." in md
     assert "The US label lists paraesthesia. This source gives no frequency" in md
     assert "Label section: adverse reactions." in md
+    assert "hypoaesthesia. Reported after marketing only, so how often" in md
+    assert "does not list peripheral neuropathy. [DailyMed" in md  # nothing added to a "not listed"
 
 
 # ---- HTML -----------------------------------------------------------------------------------------------
@@ -558,7 +700,8 @@ def test_trend_svg_single_point_gaps_and_ic_fallback() -> None:
 
 def test_to_dict_roundtrip_keeps_schema_valid_with_nan() -> None:
     a = amlodipine_answer()
-    a.evidence[3].data["ror_hi"] = float("nan")
+    assert isinstance(a.evidence[3].data, ReportData)
+    a.evidence[3].data.ror_hi = float("nan")
     a.charts["measures"][0]["ror_hi"] = float("inf")
     d = a.to_dict()
     assert d["evidence"][3]["data"]["ror_hi"] is None
@@ -566,3 +709,76 @@ def test_to_dict_roundtrip_keeps_schema_valid_with_nan() -> None:
     md = render_markdown(a)
     assert "1.39 (0.99 to not available)" in md
     _no_missing_tokens(md)
+
+
+# ---- typed evidence data: one record of every kind ------------------------------------------------------
+
+
+def every_kind_evidence() -> list[Evidence]:
+    """One Evidence per kind in model.DATA_TYPES, with the data structure that kind carries."""
+    data = {
+        "label": LabelData(listed=True, listed_pts=["paraesthesia"], drug_known=True, freq_text="paraesthesia: 1%"),
+        "literature": LiteratureData(n_records=2, n_articles=2, pmids=["123", "456"], by_study_type={"cohort": 2}),
+        "reports": ReportData(source_name="faers_ps", scope="narrow", pts=["paraesthesia"], a=3, b=97, e=1.2),
+        "count_table": CountTableData(
+            table="t", rows=[{"event": "paraesthesia", "status": "counted", "a": 2, "ror": 2.5}], signal_pts=[]
+        ),
+        "class_effect": ClassEffectData(
+            drug="amlodipine",
+            class_type="EPC",
+            class_name="Dihydropyridine Calcium Channel Blocker",
+            members_in_class=5,
+            members=[{"ingredient": "nifedipine", "on_label": True, "reports": {"faers_ps": {"a": 4}}}],
+            share_showing=0.4,
+        ),
+        "confounding": ConfoundingData(drug="amlodipine", condition="x", original={"ror": 1.4}, adjusted={"ror": 1.2}),
+        "indication": IndicationData(drug="amlodipine", matches=[{"pt": "x", "indication": "y", "source": "z"}]),
+        "inverse": InverseData(ror_hi=0.5, a=1, e=4.0),
+        "temporality": TemporalityData(cases=10, cases_with_usable_dates=8, median_days=14.0, bins={"0-7": 3}),
+        "challenge": ChallengeData(dechallenge={"positive": 2, "negative": 0, "unknown": 5}, rechallenge={}),
+    }
+    assert set(data) == set(model.DATA_TYPES)
+    return [
+        Evidence(f"{kind}:test", kind, f"{kind} source", f"A {kind} finding.", "neutral", "weak", d, {})  # type: ignore[arg-type]
+        for kind, d in data.items()
+    ]
+
+
+def test_every_kind_validates_and_renders() -> None:
+    a = amlodipine_answer()
+    a.evidence = every_kind_evidence()
+    a.verdict.reasons = [Reason("All kinds.", [e.id for e in a.evidence])]
+    d = a.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert validate_answer_json(d) == []
+    md = render_markdown(a)
+    for kind in model.DATA_TYPES:
+        assert f"A {kind} finding." in md
+    assert "| reports source | Peripheral neuropathy (narrow terms) | 3 | 1.2 |" in md
+    assert "| count_table source | paraesthesia | 2 | not available | 2.50 |" in md
+    assert "[PMID 123](https://pubmed.ncbi.nlm.nih.gov/123/)" in md and "Frequency: paraesthesia: 1%." in md
+    _no_missing_tokens(md)
+    _no_missing_tokens(re.sub(r"<[^>]+>", " ", render_html(a)))
+
+
+def test_evidence_needs_its_kinds_data_type() -> None:
+    with pytest.raises(TypeError, match="needs ReportData"):
+        Evidence("r", "reports", "s", "f", "neutral", "weak", LabelData(), {})
+
+
+@pytest.mark.parametrize("change", ["extra", "missing", "wrong_type", "other_kinds_data"])
+def test_schema_rejects_report_data_with_wrong_keys(change: str) -> None:
+    a = amlodipine_answer()
+    i = next(n for n, e in enumerate(a.evidence) if e.kind == "reports")
+    d = a.to_dict()
+    data = d["evidence"][i]["data"]
+    if change == "extra":
+        data["pooled_ror"] = 1.5
+    elif change == "missing":
+        del data["ror_lo"]
+    elif change == "wrong_type":
+        data["a"] = "35"
+    else:
+        d["evidence"][i]["data"] = dataclasses.asdict(LabelData())
+    errors = validate_answer_json(d)
+    assert errors and all(e.startswith(f"evidence/{i}/data") for e in errors), errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -10,10 +11,23 @@ import pytest
 from typer.testing import CliRunner
 
 from adrlens import lookup
+from adrlens.build import REPORTS_ONLY
+from adrlens.build import ingest as build_ingest
 from adrlens.cli import app
-from adrlens.store.ingest import ingest
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
+
+
+def _count_rows(store: Path, drug: str, pts: list[str]) -> list[dict]:
+    from adrlens.signals.counttables import lookup as count_lookup
+    from adrlens.store import db
+
+    with db.connect(store) as con:
+        return count_lookup(con, drug, pts)
+
+
+# These tests are about the reports step: the derived parts are built by test_build and the fixtures.
+ingest = partial(build_ingest, parts=REPORTS_ONLY)
 
 
 def _signal(store: Path, drug: str, pts: list[str], source: str) -> dict:
@@ -122,7 +136,7 @@ def test_build_is_idempotent_on_reingest(real_store: Path, data_dir: Path) -> No
 
 @pytest.mark.parametrize("drug", ["atorvastatin", "rosuvastatin", "simvastatin"])
 def test_statins_rhabdomyolysis_in_whole_faers_class_tables(real_store: Path, drug: str) -> None:
-    rows = [r for r in lookup.count_tables(real_store, drug, ["rhabdomyolysis"]) if r["table"].startswith("class_tables")]
+    rows = [r for r in _count_rows(real_store, drug, ["rhabdomyolysis"]) if r["table"].startswith("class_tables")]
     full = [
         r for r in rows if r["table"] in ("class_tables:pvlrt_statin_2014q3_2020q4", "class_tables:pvebayes_statin2025")
     ]
@@ -134,7 +148,7 @@ def test_statins_rhabdomyolysis_in_whole_faers_class_tables(real_store: Path, dr
 
 
 def test_flagged_table_absence_is_not_zero(real_store: Path) -> None:
-    rows = lookup.count_tables(real_store, "amlodipine", ["paraesthesia"])
+    rows = _count_rows(real_store, "amlodipine", ["paraesthesia"])
     flagged = [r for r in rows if r["table"] == "signals:2025q4_2026q1"]
     assert flagged and flagged[0]["status"] == "absent_from_flagged_table" and flagged[0]["a"] is None
     assert all(r["eb05"] is None for r in rows if r["flagged_only"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 from pathlib import Path
 
@@ -41,12 +42,64 @@ def tables() -> dict[str, AggregateSource]:
 
 
 def test_load_all_finds_every_table(tables: dict[str, AggregateSource]) -> None:
+    root = data_dir() / "faers" / "aggregates"
     kinds = {type(t).__name__ for t in tables.values()}
     assert kinds == {"ClassTable", "OpenFdaAppTable", "SignalsTable", "AersEbgmTable"}
-    assert len([t for t in tables.values() if isinstance(t, ClassTable)]) == 7
-    assert len([t for t in tables.values() if isinstance(t, OpenFdaAppTable)]) == 5
+    # one table per file the folder holds
+    n_class = len([p for p in (root / "class_tables").glob("*.csv*") if p.is_file()])
+    n_app = len([p for p in (root / "fda_openfda_2x2_by_quarter").glob("*.csv*") if p.is_file()])
+    assert len([t for t in tables.values() if isinstance(t, ClassTable)]) == n_class
+    assert len([t for t in tables.values() if isinstance(t, OpenFdaAppTable)]) == n_app
+    assert len(tables) == n_class + n_app + 2  # plus the signals table and the AERS EBGM evidence
     for t in tables.values():
         assert t.unit in (UNIT_REPORTS, UNIT_PAIRS)
+        assert t.provenance  # every table says where it comes from (counts.catalogue)
+        if isinstance(t, ClassTable):
+            assert t.period is not None  # from the file name or the catalogue, never guessed
+    for stem in MDDC:
+        t = tables[f"class_tables:{stem}"]
+        assert isinstance(t, ClassTable) and t.period == "2021Q1-2023Q4" and "MDDC" in t.provenance
+
+
+MDDC = ("mddc_betablocker500_2021q1_2023q4", "mddc_sedative1000_2021q1_2023q4")
+
+
+def _csv_cell(path: Path, drug: str, pt: str) -> tuple[int, int, int, int]:
+    """a, b, c, d of one cell of an MDDC table, straight from the CSV (rows: PTs then 'Other AEs')."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    j = header.index(drug)
+    row = next(r for r in body if r[0] == pt)
+    n = sum(int(x) for r in body for x in r[1:])
+    a = int(row[j])
+    drug_total = sum(int(r[j]) for r in body)
+    pt_total = sum(int(x) for x in row[1:])  # the 'Other' (all other drugs) column included
+    return a, drug_total - a, pt_total - a, n - drug_total - pt_total + a
+
+
+@pytest.mark.parametrize(
+    ("stem", "drug", "pt", "n_pts", "n_drugs", "grand_total"),
+    [
+        ("mddc_betablocker500_2021q1_2023q4", "Metoprolol", "Dyspnoea", 500, 8, 77_367_960),
+        ("mddc_sedative1000_2021q1_2023q4", "Midazolam", "Hypotension", 1000, 10, 78_030_040),
+    ],
+)
+def test_mddc_cell_matches_csv(
+    tables: dict[str, AggregateSource], stem: str, drug: str, pt: str, n_pts: int, n_drugs: int, grand_total: int
+) -> None:
+    t = tables[f"class_tables:{stem}"]
+    path = data_dir() / "faers" / "aggregates" / "class_tables" / f"{stem}.csv"
+    p = t.pair(drug, pt)
+    assert p.status == STATUS_COUNTED and p.drug == drug.lower() and p.event == pt.lower()
+    assert (p.a, p.b, p.c, p.d) == _csv_cell(path, drug, pt)
+    assert p.n == grand_total and p.unit == UNIT_PAIRS and p.period == "2021Q1-2023Q4"
+    # 'Other AEs' is pooled (margins only), 'Other' is the other-drugs column: neither is a cell
+    assert len(t.events()) == n_pts and "other aes" not in t.events()
+    assert len(t.drugs()) == n_drugs and "other" not in t.drugs()
+    # a PT beyond the listed ones is pooled in 'Other AEs': unknown, not zero
+    q = t.pair(drug, "Neuropathy peripheral zz")
+    assert q.status == STATUS_ABSENT and q.a is None and q.n == grand_total
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from adrlens.store import db as store
 from adrlens.config import data_path
 from adrlens.errors import IngestError
-from adrlens.sources.reports import faers_ps
 from adrlens.sources.base import FileResult, SourceFile
+from adrlens.sources.reports import faers_ps
+from adrlens.store import db as store
 
 
 def _file() -> SourceFile:

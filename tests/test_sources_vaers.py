@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from adrlens.store import db as store
 from adrlens.config import data_path
 from adrlens.errors import IngestError
-from adrlens.sources.reports import vaers
 from adrlens.sources.base import FileResult, SourceFile
+from adrlens.sources.reports import vaers
+from adrlens.store import db as store
 from adrlens.vocab.vaccines import all_vaccine_names, resolve_vaccine, vaccine_codes, vaccine_products
 
 

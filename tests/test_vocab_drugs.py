@@ -12,7 +12,8 @@ import pytest
 from adrlens.config import data_path
 from adrlens.errors import DataNotFoundError
 from adrlens.vocab._drug_data import EXTRA_PRODUCTS
-from adrlens.vocab.drugs import DrugMatch, DrugVocabulary, _Builder, clean_name, denoise, strip_salts
+from adrlens.vocab.drug_index import _Builder
+from adrlens.vocab.drugs import DrugMatch, DrugVocabulary, clean_name, denoise, strip_salts
 
 
 @pytest.fixture(scope="module")

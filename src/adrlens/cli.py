@@ -19,6 +19,7 @@ from rich.table import Table
 
 from adrlens import config
 from adrlens.errors import AdrlensError
+from adrlens.sources.registry import DEFAULT_SOURCE
 
 app = typer.Typer(
     help="adrlens: can drug X cause condition Y? Graded, sourced answers from FAERS, VAERS, labels and literature.",
@@ -63,8 +64,8 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read FDA FAERS/AERS quarterly releases, VAERS yearly files and count tables into a store."""
-    from adrlens.store.ingest import ingest as run_ingest
+    """Add FDA FAERS/AERS quarterly releases or VAERS yearly files to a store; every derived table is rebuilt."""
+    from adrlens.build import ingest as run_ingest
 
     target = _store(store)
     if quiet or as_json:
@@ -80,7 +81,7 @@ def ingest(
     if as_json:
         _print_json(summary.to_dict())
     elif not quiet:
-        t = summary.totals()
+        t = summary.ingest.totals()
         console.print(
             f"{t['files_ingested']} files ingested, {t['files_already_ingested']} already in the store, "
             f"{t['files_ignored']} ignored, {t['files_failed']} failed."
@@ -100,13 +101,11 @@ def ingest(
 @app.command()
 def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """What a store holds: files, repaired and skipped rows, deduplication steps, drug mapping."""
-    from adrlens.store import db as store_mod
+    from adrlens.store import db
 
-    con = store_mod.connect(_store(store))
-    try:
-        info = store_mod.status(con)
-    finally:
-        con.close()
+    with db.connect(_store(store), require=("reports",)) as con:
+        info = db.status(con)
+        info["build"] = db.read_marker(con)
     if as_json:
         _print_json(info)
         return
@@ -224,20 +223,22 @@ def build(
     """Build the default store from the shared data: FAERS samples, VAERS 1990-2006, FAERS 2022Q3,
     then label/literature/profile tables and all-pairs statistics."""
 
+    from adrlens.build import build_store
+
     target = _store(store)
     with _progress_bar("build", quiet or as_json) as bar:
         task = bar.add_task("", total=None)
-        info = api.build_store(
+        summary = build_store(
             target,
             progress=lambda name, i, n: bar.update(
                 task, completed=i, total=n, description=Path(name.split("::")[-1]).name
             ),
         )
     if as_json:
-        _print_json(info)
+        _print_json(summary.to_dict())
     elif not quiet:
-        console.print(f"store {target}: cases " + ", ".join(f"{k} {v:,}" for k, v in info["cases"].items()))
-        console.print("pairs with statistics: " + ", ".join(f"{k} {v:,}" for k, v in info["pairs"].items()))
+        console.print(f"store {target}: cases " + ", ".join(f"{k} {v:,}" for k, v in summary.cases.items()))
+        console.print("pairs with statistics: " + ", ".join(f"{k} {v:,}" for k, v in summary.pairs.items()))
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -264,6 +265,7 @@ def signal(
 ) -> None:
     """Disproportionality of a drug and an event in every report source: 2x2, PRR, ROR, IC, EBGM."""
     from adrlens import lookup
+    from adrlens.build import ensure_store
 
     subgroup: dict = {
         "sex": sex,
@@ -287,7 +289,7 @@ def signal(
         raise AdrlensError("--by must be one of quarter, sex, age, reporter, year")
     with _progress_bar("building store (first run)", as_json) as bar:
         task = bar.add_task("", total=None)
-        api.ensure_store(
+        ensure_store(
             store,
             progress=lambda name, i, n: bar.update(
                 task, completed=i, total=n, description=Path(name.split("::")[-1]).name
@@ -308,7 +310,7 @@ def signal(
         style="dim",
     )
     for src, r in res["sources"].items():
-        if r["status"] != "counted":
+        if r["status"] != lookup.STATUS_COUNTED:
             console.print(f"\n[bold]{src}[/]: {r['status']}")
             continue
         t, m, e = r["table"], r["measures"], r["ebgm"]
@@ -322,17 +324,17 @@ def signal(
             f" | IC {_fmt(m['ic'])} (IC025 {_fmt(m['ic025'])})"
             + (f" | EBGM {_fmt(e['ebgm'])} (EB05 {_fmt(e['eb05'])}, EB95 {_fmt(e['eb95'])})" if e else "")
         )
-        flags = [
-            n
-            for n, f in (
-                ("Evans", m["evans"]),
-                ("ROR025>1", m["ror_signal"]),
-                ("IC025>0", m["ic_signal"]),
-                ("EB05>=2", bool(e and (e["eb05"] or 0) >= 2)),
+        call = r["signal"]
+        console.print(
+            ("  signal: " if call["signal"] else "  no signal (which is not 'no'): ")
+            + call["reason"]
+            + ("; Evans criterion met" if call["evans"] else "")
+        )
+        if r["not_measurable_pts"]:
+            console.print(
+                f"  not measurable here: {', '.join(r['not_measurable_pts'])} (this source cannot contain them)",
+                style="dim",
             )
-            if f
-        ]
-        console.print("  signal by: " + (", ".join(flags) if flags else "none of the criteria (no signal is not 'no')"))
         x = r.get("extras") or {}
         if x:
             tto = x["time_to_onset"]
@@ -386,29 +388,27 @@ def signals(
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
     all_pairs: Annotated[bool, typer.Option("--all", help="Every (ingredient, PT) pair with a >= 1.")] = True,
     store: StoreOpt = None,
-    source: Annotated[str, typer.Option(help="Report source: faers, vaers or faers_ps.")] = "faers",
+    source: Annotated[str, typer.Option(help="Report source key (adrlens status lists them).")] = DEFAULT_SOURCE,
     role: Annotated[str, typer.Option(help="ps, suspect or any.")] = "suspect",
     no_squash: Annotated[bool, typer.Option("--no-squash", help="Fit the EBGM prior on all pairs unsquashed.")] = False,
 ) -> None:
     """All-pairs statistics (PRR, ROR, IC, EBGM with EB05/EB95) of one source, to Parquet."""
+    from adrlens.signals import rules
     from adrlens.signals.allpairs import all_pairs as run_all_pairs
     from adrlens.signals.tables import SignalSettings
-    from adrlens.store import db as store_mod
+    from adrlens.store import db
 
-    con = store_mod.connect(_store(store))
-    try:
+    with db.connect(_store(store), require=("reports",)) as con:
         res = run_all_pairs(
             con,
             SignalSettings(source=source, role=role, stratify=False),  # type: ignore[arg-type]
             squash=not no_squash,
         )
-    finally:
-        con.close()
     res.write_parquet(out)
-    n_sig = sum(res.table.column("eb05_signal").to_pylist())
+    n_sig = sum(res.table.column("signal").to_pylist())
     console.print(
         f"{res.table.num_rows:,} pairs from {res.n_cases:,} cases of {source} written to {out}; "
-        f"{n_sig:,} with EB05 >= 2. Prior (alpha1, beta1, alpha2, beta2, P): "
+        f"{n_sig:,} signals ({rules.methods_text()}). Prior (alpha1, beta1, alpha2, beta2, P): "
         + ", ".join(f"{x:.4g}" for x in res.prior.as_array())
     )
 

@@ -15,12 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from adrlens import __version__
+from adrlens.build import ensure_store
+from adrlens.evidence.classeffect import class_effect
+from adrlens.evidence.confounding import confounding
+from adrlens.evidence.count_tables import count_table_evidence
+from adrlens.evidence.indication import indication_overlap
 from adrlens.evidence.label import label_evidence
 from adrlens.evidence.literature import literature_evidence
-from adrlens.evidence.reports import count_table_evidence, describe_sources, report_evidence
-from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Verdict
+from adrlens.evidence.reports import describe_sources, report_evidence
+from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, LabelData, ReportData, Verdict
+from adrlens.signals import rules
 from adrlens.signals.tables import SignalSettings
-from adrlens.store import db as store_mod
+from adrlens.store import db, queries
 from adrlens.verdict import grade
 
 SAFETY = [
@@ -33,9 +39,8 @@ _ENGINES: dict[str, Engine] = {}
 
 class Engine:
     def __init__(self, store: str | Path | None = None, progress=None) -> None:
-
-        self.store = api.ensure_store(Path(store) if store else None, progress=progress)
-        self.con = store_mod.connect(self.store)
+        self.store = ensure_store(Path(store) if store else None, progress=progress)
+        self.con = db.connect(self.store)
         self.sources = describe_sources(self.con)
         self._methods_cache: dict | None = None
 
@@ -44,7 +49,7 @@ class Engine:
 
     # -- question -> drug and condition ------------------------------------------------------------------
     def understand(self, question: str | None, drug: str | None, condition: str | None, scope: str):
-        from adrlens.vocab.question import understand
+        from adrlens.vocab.question import understand  # the vocabularies load on first use
 
         return understand(question, drug=drug, condition=condition, scope=scope)
 
@@ -103,9 +108,7 @@ class Engine:
 
     # -- pieces ------------------------------------------------------------------------------------------
     def _profile(self, drug: str) -> dict | None:
-        from adrlens.store.knowledge import drug_profile
-
-        return drug_profile(self.con, drug)
+        return queries.drug_profile(self.con, drug)
 
     def _synonyms(self, drug: str, kind: str) -> list[str]:
         if kind != "drug":
@@ -127,39 +130,14 @@ class Engine:
 
     @staticmethod
     def _confounding(con, drug: str, narrow: list[str], broad: list[str], label: str) -> list[Evidence]:
-        from adrlens.evidence.classeffect import class_effect
-        from adrlens.evidence.confounding import confounding, indication_overlap
-
         out = confounding(con, drug, narrow, SignalSettings(), label)
         out += indication_overlap(con, drug, broad, SignalSettings())
         out += class_effect(con, drug, narrow, condition_label=label)
         return out
 
     def _related(self, drug: str, label: str, narrow: list[str]) -> dict:
-        if not store_mod.has_table(self.con, "pair_stats"):
-            return {}
-        top_src = self.con.execute(
-            "SELECT source FROM report_drug WHERE ingredient = ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", [drug]
-        ).fetchall()
-        drug_top = []
-        if top_src:
-            drug_top = [
-                dict(zip(("pt", "source", "a", "eb05", "ror_lo"), r, strict=True))
-                for r in self.con.execute(
-                    """SELECT pt, source, a, eb05, ror_lo FROM pair_stats WHERE source = ? AND ingredient = ? AND a >= 3
-                   AND NOT list_contains(?, pt) ORDER BY eb05 DESC NULLS LAST LIMIT 5""",
-                    [top_src[0][0], drug, narrow],
-                ).fetchall()
-            ]
-        cond_top = [
-            dict(zip(("drug", "source", "a", "eb05", "ror_lo"), r, strict=True))
-            for r in self.con.execute(
-                """SELECT ingredient, source, max(a), max(eb05), max(ror_lo) FROM pair_stats
-               WHERE list_contains(?, pt) AND a >= 3 AND ingredient <> ? GROUP BY 1, 2
-               ORDER BY max(eb05) DESC NULLS LAST LIMIT 5""",
-                [narrow, drug],
-            ).fetchall()
-        ]
+        drug_top = queries.top_signals_for_drug(self.con, drug, exclude_pts=narrow, min_cases=rules.MIN_CASES)
+        cond_top = queries.top_drugs_for_pts(self.con, narrow, exclude_drug=drug, min_cases=rules.MIN_CASES)
         questions = [f"Can {drug} cause {r['pt']}?" for r in drug_top[:3]]
         questions += [f"Can {r['drug']} cause {label.lower()}?" for r in cond_top[:3]]
         return {"drug_top_signals": drug_top, "condition_top_drugs": cond_top, "questions": questions}
@@ -170,7 +148,7 @@ class Engine:
         return self._methods_cache
 
     def _compute_methods(self) -> dict:
-        info = store_mod.status(self.con, top_unmapped=0)
+        info = db.status(self.con, top_unmapped=0)
         mapped = {d["source"]: round(d["mapped"] / d["rows"], 4) if d["rows"] else None for d in info["drug_rows"]}
         return {
             "software": f"adrlens {__version__}",
@@ -193,7 +171,7 @@ class Engine:
             "measures": "PRR (Yates chi2), ROR, IC with Gamma credibility interval, EBGM (MGPS, 2-gamma prior fitted "
             "by maximum likelihood over all pairs of the source)",
             "expected_count": "Mantel-Haenszel over age band x sex x report year for the pair; crude for all pairs",
-            "thresholds": "signal when a >= 3 and (ROR025 > 1 or IC025 > 0 or EB05 >= 2); Evans PRR >= 2, chi2 >= 4",
+            "thresholds": rules.methods_text(),
             "intervals": "95% for PRR and ROR (log scale), IC025-IC975, EB05-EB95",
             "limitations": "spontaneous reports: under-reporting, stimulated reporting, no denominator (no incidence), "
             "duplicates beyond case ids, confounding by indication",
@@ -211,7 +189,7 @@ class Engine:
 
 def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
     cond = condition.lower()
-    labels = [e for e in ev if e.kind == "label" and e.direction == "supports"]
+    labels = [e for e in ev if isinstance(e.data, LabelData) and e.direction == "supports"]
     first = {
         "established": f"Yes: {cond} is a recognised side effect of {drug}.",
         "probable": f"Probably: {cond} is a likely side effect of {drug}.",
@@ -225,7 +203,7 @@ def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
     parts = [first]
     if labels:
         srcs = ", ".join(e.source for e in labels)
-        freqs = [e.data["freq_text"] for e in labels if e.data.get("freq_text")]
+        freqs = [e.data.freq_text for e in labels if e.data.freq_text]
         parts.append(
             f"It is listed in {srcs}"
             + (
@@ -234,13 +212,13 @@ def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
                 else "; no source gives a frequency, so how often it happens is not known from the labels."
             )
         )
-    reps = [e for e in ev if e.kind == "reports" and e.direction != "not_available"]
+    reps = [e for e in ev if isinstance(e.data, ReportData) and e.direction != "not_available"]
     if reps:
         # Quote the source with most of the drug's reports; its narrow term set unless that has no case.
-        biggest = max(e.data.get("drug_cases") or 0 for e in reps)
-        cands = [e for e in reps if (e.data.get("drug_cases") or 0) == biggest]
-        narrow = [e for e in cands if e.data.get("scope") == "narrow" and (e.data.get("a") or 0) > 0]
-        best = narrow[0] if narrow else max(cands, key=lambda e: e.data.get("a") or 0)
+        biggest = max(e.data.drug_cases for e in reps)
+        cands = [e for e in reps if e.data.drug_cases == biggest]
+        narrow = [e for e in cands if e.data.scope == "narrow" and (e.data.a or 0) > 0]
+        best = narrow[0] if narrow else max(cands, key=lambda e: e.data.a or 0)
         parts.append(f"Reports: {best.finding}")
     return " ".join(parts)
 

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from adrlens.errors import AdrlensError, DataNotFoundError, ResolutionError, StoreError
-from adrlens.model import GRADES, Answer
+from adrlens.model import GRADES, Answer, ReportData
 
 AnswerFn = Callable[[str, str], Answer]
 Progress = Callable[[str, int, int], None]
@@ -219,10 +219,10 @@ def _log(x: Any, base: float = math.e) -> float | None:
     return math.log(v, base) if v is not None and v > 0 else None
 
 
-def _reports_score(data: dict[str, Any]) -> float | None:
+def _reports_score(data: ReportData) -> float | None:
     """IC025 (log2 scale); else log2 EB05; else log2 of the ROR's lower 95% bound. All three are > 0 exactly
     when the measure's lower bound signals, so a fallback within one source keeps the same threshold."""
-    for v in (_num(data.get("ic025")), _log(data.get("eb05"), 2), _log(data.get("ror_lo"), 2)):
+    for v in (_num(data.ic025), _log(data.eb05, 2), _log(data.ror_lo, 2)):
         if v is not None:
             return v
     return None
@@ -234,48 +234,43 @@ def source_scores(answer: Answer) -> dict[str, float | None]:
     Reads `answer.evidence` (see adrlens.model.Evidence) and `answer.verdict`:
 
     * 'label': 1.0 if any kind 'label' evidence has direction 'supports', else 0.0. Covered only when some
-      label evidence knows the drug (`data["drug_known"]`, default True); no label evidence -> None.
+      label evidence knows the drug (`LabelData.drug_known`); no label evidence -> None.
     * 'label:narrow': as 'label', counting only listings of a narrow term of the condition
-      (`data["listed_narrow_pts"]` non-empty; a record without that key counts).
+      (`LabelData.listed_narrow_pts` non-empty).
     * 'literature': the number of supporting literature records, summed over kind 'literature' evidence
-      with direction 'supports' (`data["n_records"]`, default 1); 0.0 when literature evidence exists but
-      none supports; None when there is no literature evidence or its `data["drug_known"]` is False.
-    * 'reports:<source>': kind 'reports' evidence of the narrow term set (`data["scope"]` 'narrow' or
-      absent), named by `data["source_name"]` (else `Evidence.source`): IC025, else log2 EB05, else log2
+      with direction 'supports' (`LiteratureData.n_records`); 0.0 when literature evidence exists but
+      none supports; None when there is no literature evidence or it does not know the drug.
+    * 'reports:<source>': kind 'reports' evidence of the narrow term set (`ReportData.scope` 'narrow'),
+      named by `ReportData.source_name`: IC025, else log2 EB05, else log2
       ROR lower bound (`_reports_score`); the highest when a source appears twice. Evidence of the broad
       term set scores as 'reports:<source>:broad'. None when none of those numbers is defined (for
       example 'not_available' evidence for a drug the source does not have).
     * 'count_table': the highest natural log of the ROR lower bound over the published count-table cells
-      of kind 'count_table' evidence (`data["rows"]`, each with status 'counted' and `ror_lo`; a record
-      without rows is one cell, `data["ror_lo"]`). Supporting records' cells are used when any record
+      of kind 'count_table' evidence (`CountTableData.rows`, each with status 'counted' and `ror_lo`).
+      Supporting records' cells are used when any record
       supports, else all. None without a defined ror_lo.
     * 'combined': `answer.verdict.score`.
     """
     out: dict[str, float | None] = {}
 
     labels = answer.evidence_by_kind("label")
-    if labels and any(e.data.get("drug_known", True) for e in labels):
+    if labels and any(e.data.drug_known for e in labels):
         out["label"] = 1.0 if any(e.direction == "supports" for e in labels) else 0.0
         # Listed with one of the condition's narrow terms (a broad-only listing is a weaker claim).
-        narrow = any(e.direction == "supports" and e.data.get("listed_narrow_pts", True) for e in labels)
+        narrow = any(e.direction == "supports" and e.data.listed_narrow_pts for e in labels)
         out["label:narrow"] = 1.0 if narrow else 0.0
     else:
         out["label"] = out["label:narrow"] = None
 
     lit = answer.evidence_by_kind("literature")
-    if lit and any(e.data.get("drug_known", True) for e in lit):
-        n = 0.0
-        for e in lit:
-            if e.direction == "supports":
-                k = _num(e.data.get("n_records", 1))
-                n += k if k is not None else 1.0
-        out["literature"] = n
+    if lit and any(e.data.drug_known for e in lit):
+        out["literature"] = float(sum(e.data.n_records for e in lit if e.direction == "supports"))
     else:
         out["literature"] = None
 
     for e in answer.evidence_by_kind("reports"):
-        name = f"reports:{e.data.get('source_name') or e.source}"
-        if e.data.get("scope") == "broad":
+        name = f"reports:{e.data.source_name}"
+        if e.data.scope == "broad":
             name += ":broad"
         v = _reports_score(e.data)
         prev = out.get(name)
@@ -283,7 +278,7 @@ def source_scores(answer: Answer) -> dict[str, float | None]:
 
     tables = answer.evidence_by_kind("count_table")
     pool = [e for e in tables if e.direction == "supports"] or tables
-    cells = [c for e in pool for c in (e.data.get("rows") or [e.data])]
+    cells = [c for e in pool for c in e.data.rows]
     vals = [_log(c.get("ror_lo")) for c in cells if c.get("status", "counted") == "counted"]
     out["count_table"] = max((v for v in vals if v is not None), default=None)
 
@@ -381,12 +376,7 @@ class EvaluationReport:
 
 
 def _default_answer_fn(store: str | Path | None) -> AnswerFn:
-    try:
-        from adrlens.engine import answer_pair  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise AdrlensError(
-            "adrlens.engine.answer_pair is not available in this installation; pass answer_fn to evaluate()."
-        ) from exc
+    from adrlens.engine import answer_pair  # the engine loads the store and vocabularies: only when used
 
     def fn(drug: str, condition: str) -> Answer:
         return answer_pair(drug, condition, store=store)

@@ -28,6 +28,8 @@ from __future__ import annotations
 from adrlens.model import Evidence, Reason, Verdict
 
 RULES_VERSION = "1"
+# Expected reports a source must reach before "no signal" counts towards "not supported".
+MIN_E_ENOUGH = 5.0
 BASE_SCORE = {
     "established": 0.95,
     "probable": 0.8,
@@ -44,8 +46,8 @@ def _ids(records: list[Evidence]) -> list[str]:
 
 def _robust(rep: Evidence, confounding: list[Evidence]) -> bool:
     """A report signal survives when its source's confounding check (if any) still supports it."""
-    src = rep.data.get("source_name")
-    checks = [c for c in confounding if c.data.get("source") == src or c.id == f"confounding:{src}"]
+    src = rep.data.source_name
+    checks = [c for c in confounding if c.data.source == src]
     return not checks or any(c.direction == "supports" for c in checks)
 
 
@@ -54,18 +56,18 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     labels, lit, reps = by("label"), by("literature"), by("reports")
     counts, klass, conf = by("count_table"), by("class_effect"), by("confounding")
     indic = by("indication")
-    label_narrow = [e for e in labels if e.direction == "supports" and e.data.get("listed_narrow_pts")]
-    label_freq = [e for e in label_narrow if e.data.get("freq_text")]
-    label_broad = [e for e in labels if e.direction == "supports" and not e.data.get("listed_narrow_pts")]
+    label_narrow = [e for e in labels if e.direction == "supports" and e.data.listed_narrow_pts]
+    label_freq = [e for e in label_narrow if e.data.freq_text]
+    label_broad = [e for e in labels if e.direction == "supports" and not e.data.listed_narrow_pts]
     lit_sup = [e for e in lit if e.direction == "supports"]
-    rep_sig = [e for e in reps if e.direction == "supports" and e.data.get("scope") == "narrow"]
-    rep_sig_broad = [e for e in reps if e.direction == "supports" and e.data.get("scope") == "broad"]
+    rep_sig = [e for e in reps if e.direction == "supports" and e.data.scope == "narrow"]
+    rep_sig_broad = [e for e in reps if e.direction == "supports" and e.data.scope == "broad"]
     rep_robust = [e for e in rep_sig if _robust(e, conf)]
     count_sig = [e for e in counts if e.direction == "supports"]
     class_sup = [e for e in klass if e.direction == "supports"]
     inverse = [e for e in reps if e.direction == "inverse"]
-    label_known = [e for e in labels if e.data.get("drug_known")]
-    powered = [e for e in reps if (e.data.get("e") or 0) >= 5]
+    label_known = [e for e in labels if e.data.drug_known]
+    powered = [e for e in reps if (e.data.e or 0) >= MIN_E_ENOUGH]
     any_signal = rep_sig or rep_sig_broad or count_sig
     reasons: list[Reason] = []
     cond = condition.lower()
@@ -135,7 +137,7 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
         reasons.append(Reason("signal explained by confounders", _ids(conf)))
 
     # A small within-grade term keeps scores ordered by strength of report evidence (for AUC ties).
-    ic = max((e.data.get("ic025") or -10 for e in reps if e.data.get("scope") == "narrow"), default=-10)
+    ic = max((e.data.ic025 if e.data.ic025 is not None else -10 for e in reps if e.data.scope == "narrow"), default=-10)
     score = BASE_SCORE[g] + 0.04 * max(min(ic, 5), -5) / 5
     return Verdict(
         grade=g, score=round(score, 4), headline="", reasons=reasons, caveats=caveats, rules_version=RULES_VERSION

@@ -1,112 +1,102 @@
 """Evidence from the drug's class: do other members of its pharmacologic class cause the condition?
 
 ``class_effect(...)`` finds the drug's class (FDA Established Pharmacologic Class from DrugCentral by
-default, falling back to the WHO ATC 4th level), takes the other members most reported in the store (up to
+default, falling back to the WHO ATC 4th level, then the mechanism of action; members share the class id,
+``store.queries.same_class_drugs``), takes the other members most reported in the store (up to
 ``MAX_MEMBERS``), and for each asks two questions:
 
 * is the condition on its label? (``label_effect`` rows for the condition's PTs: SIDER 4.1, US SPL, EU SmPC);
-* do the reports show a signal? One 2x2 table per member and report source for the whole PT set, counted in
-  one SQL pass per source (distinct deduplicated cases, crude E), with ROR, IC and, when the source's MGPS
-  prior is in the store, EB05. A member "shows a signal" when IC025 > 0, or ROR025 > 1 on >= 3 cases.
+* do the reports show a signal? One 2x2 table per member and report source for the PT set (the PTs the
+  source can hold), from ``signals.tables.count_tables`` (distinct deduplicated cases; crude E unless the
+  settings stratify), with ROR, IC and, when the source's MGPS prior is in the store, EB05 (members with
+  a = 0 get none). ``signals.rules.call`` decides whether a member shows a signal.
 
-One Evidence record summarises the class, with a row per member in ``data["members"]``.
+One Evidence record summarises the class, with a row per member in ``data.members``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import numpy as np
 
-from adrlens.evidence.confounding import norm_pts, source_label
+from adrlens.evidence.causes import norm_pts
+from adrlens.evidence.confounding import source_label
 from adrlens.jsonsafe import json_safe
-from adrlens.model import Evidence
+from adrlens.model import ClassEffectData, Evidence
 from adrlens.signals import ebgm as mgps
+from adrlens.signals import rules
 from adrlens.signals.allpairs import load_prior
 from adrlens.signals.measures import all_measures
-from adrlens.signals.tables import SignalSettings
-from adrlens.store.db import has_table
+from adrlens.signals.tables import SignalSettings, count_tables
+from adrlens.sources import registry
+from adrlens.store import queries
 
 MAX_MEMBERS = 10
 CLASS_FALLBACKS = ("EPC", "ATC4", "MoA")  # tried in this order after the requested class type
 
 
-def same_class(con: duckdb.DuckDBPyConnection, drug: str, class_type: str) -> list[str]:
-    """Other ingredients of the drug's class of `class_type`, matched on the class id when there is one.
-
-    Unlike knowledge.same_class_drugs (matches names), this keeps WHO ATC classes apart that share a
-    name: "Biguanides" is A10BA (metformin) and P01BB (proguanil)."""
-    rows = con.execute(
-        """
-        SELECT DISTINCT o.ingredient FROM drug_class d
-        JOIN drug_class o ON o.class_type = d.class_type
-             AND coalesce(o.class_id, o.class_name) = coalesce(d.class_id, d.class_name)
-        WHERE d.ingredient = ? AND d.class_type = ? AND o.ingredient <> d.ingredient
-        ORDER BY 1
-        """,
-        [drug, class_type],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def _class_members(con: duckdb.DuckDBPyConnection, drug: str, class_type: str) -> tuple[str | None, list[str], str]:
     """(class type used, other members, class name(s)) trying `class_type` first, then the fallbacks."""
     for ct in (class_type, *[c for c in CLASS_FALLBACKS if c != class_type]):
-        members = same_class(con, drug, ct)
+        members = queries.same_class_drugs(con, drug, ct)
         if members:
-            names = [
-                n
-                for (n,) in con.execute(
-                    "SELECT DISTINCT class_name FROM drug_class WHERE ingredient = ? AND class_type = ? ORDER BY 1",
-                    [drug, ct],
-                ).fetchall()
-            ]
-            return ct, members, "; ".join(names)
+            return ct, members, "; ".join(queries.class_names(con, drug, ct))
     return None, [], ""
 
 
-def _report_counts(
+def report_counts(
     con: duckdb.DuckDBPyConnection, drugs: list[str], pts: list[str], settings: SignalSettings
-) -> dict[str, dict]:
-    """{ingredient: 2x2 measures} for every drug with cases in the settings' source (one SQL pass)."""
-    pop, params = settings.population_sql()
-    rows = con.execute(
-        f"""WITH pop AS (SELECT r.caseid FROM report r WHERE {pop}),
-        ev AS (SELECT DISTINCT re.caseid FROM report_event re
-               WHERE re.source = ? AND list_contains(?, re.pt) AND re.caseid IN (SELECT caseid FROM pop)),
-        dc AS (SELECT DISTINCT rd.caseid, rd.ingredient FROM report_drug rd
-               WHERE rd.source = ? AND list_contains(?, rd.ingredient) AND {settings.role_sql()}
-               AND rd.caseid IN (SELECT caseid FROM pop))
-        SELECT dc.ingredient, count(*) AS nd, count(ev.caseid) AS a,
-               (SELECT count(*) FROM ev) AS ne, (SELECT count(*) FROM pop) AS n
-        FROM dc LEFT JOIN ev ON ev.caseid = dc.caseid GROUP BY 1 ORDER BY 1""",
-        [*params, settings.source, pts, settings.source, drugs],
-    ).fetchall()
-    if not rows:
+) -> dict[str, dict[str, Any]]:
+    """{ingredient: 2x2 measures and the rule's call} for every drug with cases in the settings' source.
+
+    Counts only the PTs the source can hold; {} when it can hold none of them (not measurable, not zero)."""
+    counted, _not = registry.get(settings.source).split_measurable(pts)
+    if not counted:
         return {}
-    ing = [r[0] for r in rows]
-    nd = np.array([r[1] for r in rows], dtype=float)
-    a = np.array([r[2] for r in rows], dtype=float)
-    ne, n = float(rows[0][3]), float(rows[0][4])
-    m = all_measures(a, nd - a, ne - a, n - nd - ne + a)
+    ts = count_tables(con, drugs, counted, settings=settings)
+    tables = [ts.table(d) for d in ts.drugs if d in ts.cells]
+    if not tables:
+        return {}
+    a = np.array([t.a for t in tables], dtype=float)
+    m = all_measures(a, [t.b for t in tables], [t.c for t in tables], [t.d for t in tables], e=[t.e for t in tables])
     prior = load_prior(con, settings.source, settings.role)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a = 0 rows: log(0) inside the quantile search
-        post = mgps.ebgm(a, m["e"], prior) if prior is not None else None
+    eb05 = np.full(len(tables), np.nan)
+    if prior is not None and (a > 0).any():
+        pos = a > 0  # a = 0: no EBGM (log(0) inside the quantile search, and nothing to shrink)
+        eb05[pos] = mgps.ebgm(a[pos], m["e"][pos], prior)["eb05"]
     out = {}
-    for i, name in enumerate(ing):
-        rec = {
-            "a": int(a[i]),
-            "drug_cases": int(nd[i]),
-            "e": m["e"][i],
-            "ror": m["ror"][i],
-            "ror_lo": m["ror_lo"][i],
-            "ror_hi": m["ror_hi"][i],
-            "ic025": m["ic025"][i],
-            "eb05": post["eb05"][i] if post is not None else None,
-        }
-        rec = json_safe(rec)
-        rec["signal"] = bool(m["ic_signal"][i] or (m["ror_signal"][i] and a[i] >= 3))
-        out[name] = rec
+    for i, t in enumerate(tables):
+        rec = json_safe(
+            {
+                "a": t.a,
+                "drug_cases": t.a + t.b,
+                "e": m["e"][i],
+                "ror": m["ror"][i],
+                "ror_lo": m["ror_lo"][i],
+                "ror_hi": m["ror_hi"][i],
+                "ic025": m["ic025"][i],
+                "eb05": eb05[i] if prior is not None else None,
+            }
+        )
+        call = rules.call(
+            t.a,
+            ror_lo=rec["ror_lo"],
+            ror_hi=rec["ror_hi"],
+            ic025=rec["ic025"],
+            eb05=rec["eb05"],
+            e=rec["e"],
+            prr=m["prr"][i],
+            chi2=m["chi2"][i],
+        )
+        rec.update(signal=call.signal, signal_criteria=list(call.criteria_met), signal_reason=call.reason)
+        out[t.drug] = rec
     return out
+
+
+def _tried(class_type: str) -> list[str]:
+    return [class_type, *[c for c in CLASS_FALLBACKS if c != class_type]]
 
 
 def class_effect(
@@ -125,17 +115,16 @@ def class_effect(
     drug = drug.lower().strip()
     pts = norm_pts(pts)
     ref = {"tables": ["drug_class", "label_effect", "report_drug", "report_event", "signal_prior"]}
-    if not pts or not has_table(con, "drug_class"):
+    if not pts:
         return [
             Evidence(
                 id="class_effect:none",
                 kind="class_effect",
                 source="drug_class",
-                finding="The class effect could not be checked: "
-                + ("no preferred terms were given." if not pts else "the store has no drug class table."),
+                finding="The class effect could not be checked: no preferred terms were given.",
                 direction="not_available",
                 strength="none",
-                data={"drug": drug, "pts": pts},
+                data=ClassEffectData(drug=drug, pts=pts),
                 source_ref=ref,
             )
         ]
@@ -151,49 +140,26 @@ def class_effect(
                 "effect to check.",
                 direction="not_available",
                 strength="none",
-                data={"drug": drug, "pts": pts, "class_types_tried": [class_type, *CLASS_FALLBACKS]},
+                data=ClassEffectData(drug=drug, pts=pts, class_types_tried=_tried(class_type)),
                 source_ref=ref,
             )
         ]
     # Most-reported members first (all sources), then by name, so the choice is stable.
-    counts = dict(
-        con.execute(
-            "SELECT ingredient, count(DISTINCT source || ':' || caseid) FROM report_drug "
-            "WHERE list_contains(?, ingredient) GROUP BY 1",
-            [members],
-        ).fetchall()
-    )
+    counts = queries.cases_in_store(con, [drug, *members])
     chosen = sorted(members, key=lambda m: (-counts.get(m, 0), m))[:MAX_MEMBERS]
 
-    labelled: dict[str, dict[str, set[str]]] = {}
-    has_label_data: set[str] = set()
-    if has_table(con, "label_effect"):
-        for ing, pt, src in con.execute(
-            "SELECT ingredient, pt, source FROM label_effect WHERE list_contains(?, ingredient) "
-            "AND list_contains(?, pt)",
-            [[drug, *chosen], pts],
-        ).fetchall():
-            d = labelled.setdefault(ing, {"pts": set(), "sources": set()})
-            d["pts"].add(pt)
-            d["sources"].add(src)
-        has_label_data = {
-            i
-            for (i,) in con.execute(
-                "SELECT DISTINCT ingredient FROM label_effect WHERE list_contains(?, ingredient)", [[drug, *chosen]]
-            ).fetchall()
-        }
+    labelled = queries.label_hits(con, [drug, *chosen], pts)
+    has_label_data = queries.ingredients_with_label_data(con, [drug, *chosen])
 
     if settings_by_source is None:
-        settings_by_source = {
-            s: SignalSettings(source=s, stratify=False)
-            for (s,) in con.execute("SELECT DISTINCT source FROM report ORDER BY 1").fetchall()
-        }
+        settings_by_source = {s: SignalSettings(source=s, stratify=False) for s in queries.sources_in_store(con)}
     reports: dict[str, dict[str, dict]] = {}
     source_names: dict[str, str] = {}
+    summary = queries.source_summary(con)
     for src, st in settings_by_source.items():
-        reports[src] = _report_counts(con, [drug, *chosen], pts, st)
+        reports[src] = report_counts(con, [drug, *chosen], pts, st)
         if reports[src]:
-            source_names[src] = source_label(con, st)
+            source_names[src] = source_label(con, st, summary)
 
     def row(ing: str) -> dict:
         lab = labelled.get(ing)
@@ -202,8 +168,8 @@ def class_effect(
             "ingredient": ing,
             "reports_in_store": int(counts.get(ing, 0)),
             "on_label": bool(lab) if ing in has_label_data else None,  # None: no label source knows the drug
-            "label_pts": sorted(lab["pts"]) if lab else [],
-            "label_sources": sorted(lab["sources"]) if lab else [],
+            "label_pts": lab["pts"] if lab else [],
+            "label_sources": lab["sources"] if lab else [],
             "reports": rep,
             "report_signal": any(r["signal"] for r in rep.values()) if rep else None,
             "signal_sources": sorted(s for s, r in rep.items() if r["signal"]),
@@ -232,7 +198,10 @@ def class_effect(
     cls = f"{class_name} ({used})"
     sig_txt = ""
     if with_reports:
-        names = ", ".join(f"{r['ingredient']} in {'/'.join(r['signal_sources'])}" for r in signalled[:3])
+        names = ", ".join(
+            f"{r['ingredient']} in {' and '.join(registry.get(s).short for s in r['signal_sources'])}"
+            for r in signalled[:3]
+        )
         sig_txt = f"; {len(signalled)} of {len(with_reports)} with reports show a report signal" + (
             f" ({names})" if names else ""
         )
@@ -255,24 +224,25 @@ def class_effect(
         )
     if direction == "supports":
         finding = finding[:-1] + ": a class effect is plausible."
-    data = {
-        "drug": drug,
-        "pts": pts,
-        "class_type": used,
-        "class_name": class_name,
-        "members_in_class": len(members),
-        "members_checked": len(rows),
-        "members_with_label_data": len(with_label),
-        "members_labelled": len(listed),
-        "members_with_reports": len(with_reports),
-        "members_with_signal": len(signalled),
-        "share_showing": share,
-        "members": rows,
-        "drug_itself": self_row,
-        "sources": source_names,
-        "settings": {s: st.to_dict() for s, st in settings_by_source.items()},
-        "signal_rule": "IC025 > 0, or ROR025 > 1 with a >= 3 (crude E); EB05 shown when the source's prior is stored",
-    }
+    data = ClassEffectData(
+        drug=drug,
+        pts=pts,
+        class_type=used,
+        class_name=class_name,
+        class_types_tried=_tried(class_type)[: _tried(class_type).index(used) + 1] if used else _tried(class_type),
+        members_in_class=len(members),
+        members_checked=len(rows),
+        members_with_label_data=len(with_label),
+        members_labelled=len(listed),
+        members_with_reports=len(with_reports),
+        members_with_signal=len(signalled),
+        share_showing=share,
+        members=json_safe(rows),
+        drug_itself=json_safe(self_row),
+        sources=source_names,
+        settings={s: st.to_dict() for s, st in settings_by_source.items()},
+        signal_rule=rules.methods_text(),
+    )
     return [
         Evidence(
             id=f"class_effect:{used}",
@@ -283,7 +253,7 @@ def class_effect(
             finding=finding,
             direction=direction,  # type: ignore[arg-type]
             strength=strength,  # type: ignore[arg-type]
-            data=json_safe(data),
+            data=data,
             source_ref={**ref, "class": cls, "members": chosen},
         )
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
-from adrlens.model import Evidence
-from adrlens.store.knowledge import label_listing
+from adrlens.model import Evidence, LabelData
+from adrlens.store.queries import label_listing
 
 LABEL_SOURCES = ("SIDER 4.1", "SPL (TAC 2017)", "EU SmPC (PROTECT 2015)")
 
@@ -42,17 +42,17 @@ def label_evidence(
                 }
             )
         )
-        data = {
-            "listed": bool(listed),
-            "listed_pts": listed,
-            "listed_narrow_pts": listed_narrow,
-            "drug_known": known.get(src, False),
-            "freq_text": freq_txt or None,
-            "freq_upper_max": max((r["freq_upper"] for r in freqs if r.get("freq_upper") is not None), default=None),
-            "postmarketing_only": bool(listed) and not freqs and post,
-            "sections": sorted({r["section"] for r in src_rows if r.get("section")}),
-            "n_rows": len(src_rows),
-        }
+        data = LabelData(
+            listed=bool(listed),
+            listed_pts=listed,
+            listed_narrow_pts=listed_narrow,
+            drug_known=known.get(src, False),
+            freq_text=freq_txt or None,
+            freq_upper_max=max((r["freq_upper"] for r in freqs if r.get("freq_upper") is not None), default=None),
+            postmarketing_only=bool(listed) and not freqs and post,
+            sections=sorted({r["section"] for r in src_rows if r.get("section")}),
+            n_rows=len(src_rows),
+        )
         ref = {
             "table": "label_effect",
             "source_ids": sorted({r["source_id"] for r in src_rows if r.get("source_id")}),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
-from adrlens.model import Evidence
-from adrlens.store.knowledge import literature
+from adrlens.model import Evidence, LiteratureData
+from adrlens.store.queries import literature
 
 LIT_SOURCE = "literature (ADE corpus v2, MEDLINE MeSH drug-ADE index, SemMedDB)"
 
@@ -22,15 +22,15 @@ def literature_evidence(
         by_type.setdefault(r.get("study_type") or "other", set()).add(str(r.get("pmid")))
         by_source[r["source"]] = by_source.get(r["source"], 0) + 1
     pmids = sorted({str(r["pmid"]) for r in rows if r.get("pmid")})
-    data = {
-        "n_records": len(rows),
-        "n_articles": len(pmids),
-        "pmids": pmids[:50],
-        "by_study_type": {k: len(v) for k, v in sorted(by_type.items())},
-        "by_source": by_source,
-        "drug_known": known > 0,
-        "sentences": [r["sentence"] for r in rows if r.get("sentence")][:3],
-    }
+    data = LiteratureData(
+        n_records=len(rows),
+        n_articles=len(pmids),
+        pmids=pmids[:50],
+        by_study_type={k: len(v) for k, v in sorted(by_type.items())},
+        by_source=by_source,
+        drug_known=known > 0,
+        sentences=[r["sentence"] for r in rows if r.get("sentence")][:3],
+    )
     ref = {
         "table": "literature_pair",
         "pmids": pmids[:50],
@@ -54,8 +54,8 @@ def literature_evidence(
                 ref,
             )
         ]
-    types = ", ".join(f"{n} {t}{'s' if n > 1 else ''}" for t, n in data["by_study_type"].items())
-    trials = sum(n for t, n in data["by_study_type"].items() if "trial" in t)
+    types = ", ".join(f"{n} {t}{'s' if n > 1 else ''}" for t, n in data.by_study_type.items())
+    trials = sum(n for t, n in data.by_study_type.items() if "trial" in t)
     strength = "strong" if trials >= 2 else ("moderate" if len(pmids) >= 3 or trials else "weak")
     return [
         Evidence(

@@ -3,6 +3,10 @@
 render_markdown(answer) -> str        render_html(answer) -> str
 forest_svg(rows, title) -> str        trend_svg(points, title) -> str
 validate_answer_json(d) -> list[str]  errors of Answer.to_dict() against docs/answer.schema.json
+schema.build_schema() -> dict         the schema generated from adrlens.model
+
+Modules: doc (the document tree, value formatting), article (build_article and its sections),
+evidence_sections ("What the evidence says"), markdown, html, charts (SVG), schema.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from adrlens.report.html import render_html
 from adrlens.report.markdown import render_markdown
 
 # The schema ships inside the package (templates/ is package data); docs/answer.schema.json is the same
-# file for readers of the repository, and a test keeps the two identical.
+# file for readers of the repository. Both are written by `python -m adrlens.report.schema`, and a test
+# keeps them equal to build_schema(). (schema.py is not imported here, so `python -m` runs it cleanly.)
 SCHEMA_PATH = Path(__file__).parent / "templates" / "answer.schema.json"
 
 __all__ = [

@@ -15,8 +15,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from adrlens.model import Answer
+from adrlens.report.article import build_article, source_names, text
 from adrlens.report.charts import forest_svg, trend_svg
-from adrlens.report.markdown import build_article, source_names, text
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 
 from adrlens.errors import AdrlensError
 from adrlens.signals import ebgm as mgps
+from adrlens.signals import rules
 from adrlens.signals.measures import all_measures
-from adrlens.signals.tables import SignalSettings
-from adrlens.store.db import has_table
+from adrlens.signals.tables import SignalSettings, pair_counts
 
 MEASURE_COLUMNS = ("e", "prr", "prr_lo", "prr_hi", "chi2", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975")
 FLAG_COLUMNS = ("evans", "ror_signal", "ic_signal")
@@ -37,31 +37,15 @@ class AllPairs:
     def write_parquet(self, path: str | Path) -> None:
         meta = {
             b"adrlens": json.dumps(
-                {"settings": self.settings.to_dict(), "prior": self.prior.to_dict(), "n_cases": self.n_cases}
+                {
+                    "settings": self.settings.to_dict(),
+                    "prior": self.prior.to_dict(),
+                    "n_cases": self.n_cases,
+                    "signal_rule": rules.describe(),
+                }
             ).encode()
         }
         pq.write_table(self.table.replace_schema_metadata(meta), str(path))
-
-
-def pair_counts(con: duckdb.DuckDBPyConnection, settings: SignalSettings) -> tuple[pa.Table, int]:
-    """(ingredient, pt, a, drug_n, event_n) for every pair with a >= 1, and N (cases in the population)."""
-    pop, params = settings.population_sql()
-    n_cases = con.execute(f"SELECT count(*) FROM report r WHERE {pop}", params).fetchall()[0][0]
-    tbl = con.sql(
-        f"""
-        WITH pop AS (SELECT r.caseid FROM report r WHERE {pop}),
-        dc AS (SELECT DISTINCT rd.caseid, rd.ingredient FROM report_drug rd SEMI JOIN pop USING (caseid)
-               WHERE rd.source = ? AND {settings.role_sql()} AND rd.ingredient IS NOT NULL),
-        ev AS (SELECT re.caseid, re.pt FROM report_event re SEMI JOIN pop USING (caseid) WHERE re.source = ?),
-        pa AS (SELECT dc.ingredient, ev.pt, count(*) AS a FROM dc JOIN ev USING (caseid) GROUP BY ALL),
-        nd AS (SELECT ingredient, count(*) AS drug_n FROM dc GROUP BY 1),
-        ne AS (SELECT pt, count(*) AS event_n FROM ev GROUP BY 1)
-        SELECT pa.ingredient, pa.pt, pa.a, nd.drug_n, ne.event_n
-        FROM pa JOIN nd USING (ingredient) JOIN ne USING (pt)
-        ORDER BY pa.ingredient, pa.pt""",
-        params=[*params, settings.source, settings.source],
-    ).to_arrow_table()
-    return tbl, int(n_cases)
 
 
 def compute(
@@ -97,7 +81,9 @@ def compute(
         cols[k] = pa.array(post[k], from_pandas=True)
     for k in FLAG_COLUMNS:
         cols[k] = pa.array(m[k])
-    cols["eb05_signal"] = pa.array(np.nan_to_num(post["eb05"], nan=0.0) >= 2.0)
+    cols["eb05_signal"] = pa.array(rules.eb05_mask(post["eb05"]))
+    # The one rule (adrlens.signals.rules): a >= 3 and any lower bound beyond the null.
+    cols["signal"] = pa.array(rules.signal_mask(a, m["ror_lo"], m["ic025"], post["eb05"]))
     return AllPairs(pa.table(cols), prior, settings, n_cases)
 
 
@@ -109,44 +95,30 @@ def all_pairs(con: duckdb.DuckDBPyConnection, settings: SignalSettings | None = 
 
 
 def store_pair_stats(con: duckdb.DuckDBPyConnection, results: list[AllPairs]) -> None:
-    """Save pairs and priors in the store (tables pair_stats, signal_prior), replacing earlier ones."""
-    con.execute("""CREATE TABLE IF NOT EXISTS signal_prior (source VARCHAR, role VARCHAR, n_cases BIGINT,
+    """Save pairs and priors in the store being built (tables pair_stats, signal_prior), replacing them."""
+    con.execute("""CREATE OR REPLACE TABLE signal_prior (source VARCHAR, role VARCHAR, n_cases BIGINT,
                    n_pairs BIGINT, alpha1 DOUBLE, beta1 DOUBLE, alpha2 DOUBLE, beta2 DOUBLE, p DOUBLE,
                    diagnostics VARCHAR, computed_at TIMESTAMP DEFAULT current_timestamp)""")
     for i, r in enumerate(results):
-        con.execute("DELETE FROM signal_prior WHERE source = ? AND role = ?", [r.settings.source, r.settings.role])
         a1, b1, a2, b2, p = (float(x) for x in r.prior.as_array())
+        src, role = r.settings.source, r.settings.role
         con.execute(
             "INSERT INTO signal_prior VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-            [
-                r.settings.source,
-                r.settings.role,
-                r.n_cases,
-                r.table.num_rows,
-                a1,
-                b1,
-                a2,
-                b2,
-                p,
-                json.dumps(r.prior.to_dict(), default=str),
-            ],
+            [src, role, r.n_cases, r.table.num_rows, a1, b1, a2, b2, p, json.dumps(r.prior.to_dict(), default=str)],
         )
         con.register("_pairs", r.table)
-        src, role = r.settings.source, r.settings.role
-        if i == 0 and not has_table(con, "pair_stats"):
+        if i == 0:
             con.execute(
-                "CREATE TABLE pair_stats AS SELECT ?::VARCHAR AS source, ?::VARCHAR AS role, * FROM _pairs LIMIT 0",
+                "CREATE OR REPLACE TABLE pair_stats AS SELECT ?::VARCHAR AS source, ?::VARCHAR AS role, * "
+                "FROM _pairs LIMIT 0",
                 [src, role],
             )
-        con.execute("DELETE FROM pair_stats WHERE source = ? AND role = ?", [src, role])
         con.execute("INSERT INTO pair_stats SELECT ?, ?, * FROM _pairs", [src, role])
         con.unregister("_pairs")
 
 
 def load_prior(con: duckdb.DuckDBPyConnection, source: str, role: str = "suspect") -> mgps.Prior | None:
-    """The MGPS prior saved for a source, or None when `adrlens signals --all` has not been run."""
-    if not has_table(con, "signal_prior"):
-        return None
+    """The MGPS prior stored for a source (None when the source had no pairs to fit it on)."""
     rows = con.execute(
         "SELECT alpha1, beta1, alpha2, beta2, p FROM signal_prior WHERE source = ? AND role = ?", [source, role]
     ).fetchall()

@@ -11,18 +11,22 @@ import numpy as np
 
 from adrlens.jsonsafe import json_safe
 from adrlens.signals import ebgm as mgps
+from adrlens.signals import rules
 from adrlens.signals.allpairs import load_prior
 from adrlens.signals.extras import challenge, outcomes, reporters, time_to_onset
 from adrlens.signals.measures import Measures
 from adrlens.signals.tables import SignalSettings, Table2x2, by_group, cumulative_by_quarter, two_by_two
+
+EBGM_KEYS = ("ebgm", "eb05", "eb95", "note")
 
 
 @dataclass
 class PairSignal:
     table: Table2x2
     measures: Measures  # with E = stratified expected count when the settings stratify
-    ebgm: dict | None  # ebgm, eb05, eb95 (None when no prior is available for the source)
+    ebgm: dict  # ebgm, eb05, eb95 (None each when undefined) and a note saying why
     prior_source: str | None
+    call: rules.SignalCall
     trend: list[dict] = field(default_factory=list)
     extras: dict = field(default_factory=dict)
     groups: list[dict] = field(default_factory=list)
@@ -34,6 +38,7 @@ class PairSignal:
                 "measures": self.measures.to_dict(),
                 "ebgm": self.ebgm,
                 "ebgm_prior": self.prior_source,
+                "signal": _call_dict(self.call),
                 "trend": self.trend,
                 "extras": self.extras,
                 "groups": self.groups,
@@ -41,20 +46,44 @@ class PairSignal:
         )
 
 
-def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict | None:
+def _call_dict(c: rules.SignalCall | None) -> dict:
+    if c is None:
+        return {"signal": None, "inverse": None, "criteria_met": [], "evans": None, "reason": None}
+    return {
+        "signal": c.signal,
+        "inverse": c.inverse,
+        "criteria_met": list(c.criteria_met),
+        "evans": c.evans,
+        "reason": c.reason,
+    }
+
+
+def empty_pair_dict() -> dict:
+    """The keys of `PairSignal.to_dict()` with null values: a source that gives no table has them too."""
+    return {
+        "table": None,
+        "measures": None,
+        "ebgm": dict.fromkeys(EBGM_KEYS),
+        "ebgm_prior": None,
+        "signal": _call_dict(None),
+        "trend": [],
+        "extras": {},
+        "groups": [],
+    }
+
+
+def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict:
     if prior is None:
-        return None
+        return {**dict.fromkeys(EBGM_KEYS), "note": "no MGPS prior could be fitted for this source"}
     if a == 0:
         # The prior is fitted on pairs with at least one report (N* = 1, as openEBGM and DuMouchel): a
         # posterior for n = 0 would extrapolate it (and a near-zero shape can put EBGM below EB05).
         return {
-            "ebgm": None,
-            "eb05": None,
-            "eb95": None,
+            **dict.fromkeys(EBGM_KEYS),
             "note": "EBGM not computed for a = 0: the MGPS prior is fitted on pairs with at least one report",
         }
     r = mgps.ebgm(np.array([a], dtype=float), np.array([e]), prior)
-    return {k: float(r[k][0]) for k in ("ebgm", "eb05", "eb95")}
+    return {**{k: float(r[k][0]) for k in ("ebgm", "eb05", "eb95")}, "note": None}
 
 
 _TREND_KEYS = ("prr", "prr_lo", "prr_hi", "ror", "ror_lo", "ror_hi", "ic", "ic025", "e")
@@ -80,11 +109,13 @@ def pair_signal(
     t = two_by_two(con, drug, pts, event=event, settings=settings)
     m = Measures.from_counts(t.a, t.b, t.c, t.d, e=t.e)
     prior = load_prior(con, settings.source)
+    eb = _ebgm_one(t.a, t.e, prior)
     res = PairSignal(
         table=t,
         measures=m,
-        ebgm=_ebgm_one(t.a, t.e, prior),
+        ebgm=eb,
         prior_source=f"MGPS prior fitted over all pairs of {settings.source}" if prior else None,
+        call=rules.call_measures(m.to_dict(), eb05=eb["eb05"]),
     )
     if extras and t.a > 0:
         res.trend = [_trend_point(q) for q in cumulative_by_quarter(con, drug, pts, settings)]

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import duckdb
+import pyarrow as pa
 
 from adrlens.errors import AdrlensError
 from adrlens.sources import registry
@@ -281,6 +282,27 @@ def two_by_two(
 ) -> Table2x2:
     """The 2x2 table for an ingredient and a set of PTs (one PT, or a concept's PTs)."""
     return count_tables(con, [drug], pts, event=event, settings=settings).table(drug)
+
+
+def pair_counts(con: duckdb.DuckDBPyConnection, settings: SignalSettings) -> tuple[pa.Table, int]:
+    """(ingredient, pt, a, drug_n, event_n) for every pair with a >= 1, and N (cases in the population)."""
+    pop, params = settings.population_sql()
+    n_cases = con.execute(f"SELECT count(*) FROM report r WHERE {pop}", params).fetchall()[0][0]
+    tbl = con.sql(
+        f"""
+        WITH pop AS (SELECT r.caseid FROM report r WHERE {pop}),
+        dc AS (SELECT DISTINCT rd.caseid, rd.ingredient FROM report_drug rd SEMI JOIN pop USING (caseid)
+               WHERE rd.source = ? AND {settings.role_sql()} AND rd.ingredient IS NOT NULL),
+        ev AS (SELECT re.caseid, re.pt FROM report_event re SEMI JOIN pop USING (caseid) WHERE re.source = ?),
+        pa AS (SELECT dc.ingredient, ev.pt, count(*) AS a FROM dc JOIN ev USING (caseid) GROUP BY ALL),
+        nd AS (SELECT ingredient, count(*) AS drug_n FROM dc GROUP BY 1),
+        ne AS (SELECT pt, count(*) AS event_n FROM ev GROUP BY 1)
+        SELECT pa.ingredient, pa.pt, pa.a, nd.drug_n, ne.event_n
+        FROM pa JOIN nd USING (ingredient) JOIN ne USING (pt)
+        ORDER BY pa.ingredient, pa.pt""",
+        params=[*params, settings.source, settings.source],
+    ).to_arrow_table()
+    return tbl, int(n_cases)
 
 
 def by_group(

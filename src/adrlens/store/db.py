@@ -1,17 +1,24 @@
-"""The adrlens store: one DuckDB file holding deduplicated reports and knowledge tables.
+"""The adrlens store file: connect (read-only, refusing an incomplete store), the atomic write, the marker.
 
-Writes are atomic at the file level: `Store.build(path)` copies the current file (if any) to a
-temporary file beside it, yields a connection on the copy, and renames the copy over the original
-only when the block finishes without error. A process killed mid-build leaves the old file untouched
-(and a stale temporary that the next build removes).
+Writes are atomic at the file level: `building(path)` copies the current file (if any) to a temporary
+file beside it, yields a connection on the copy, and renames the copy over the original only when the
+block finishes without error. A process killed mid-build leaves the old file untouched (and a stale
+temporary that the next build removes).
+
+A build ends by writing the "complete" marker (`meta` key `build`): the package version, the schema
+version, the parts built (`PARTS`) and the build's inputs with their sha256. `connect` refuses a store
+without the marker, or one lacking a part the caller needs, with the command that rebuilds it; so no
+reader ever checks whether a table exists.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
+import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +26,11 @@ import duckdb
 
 from adrlens.errors import StoreError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+BUILD_KEY = "build"
+#: What a build can make: the deduplicated reports, the knowledge tables (labels, literature, profiles),
+#: all-pairs statistics with each source's MGPS prior, and the published count tables.
+PARTS: tuple[str, ...] = ("reports", "knowledge", "pair_stats", "count_tables")
 
 
 def _sql(name: str) -> str:
@@ -45,7 +56,7 @@ def _tmp_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def build(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+def building(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a writable copy of the store at `path`; commit it by rename when the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,21 +98,62 @@ def _check_is_store(path: Path) -> None:
         con.close()
 
 
-def connect(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
-    """Open an existing store read-only."""
+def _rebuild_hint(path: Path) -> str:
+    return f"Rebuild it: adrlens build --store {path} (or adrlens ingest FILES --store {path})."
+
+
+def read_marker(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The build marker of an open store, or None when no build completed into it."""
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = ?", [BUILD_KEY]).fetchall()
+    except duckdb.Error:
+        return None
+    return json.loads(rows[0][0]) if rows else None
+
+
+def write_marker(con: duckdb.DuckDBPyConnection, parts: Iterable[str], inputs: dict) -> dict:
+    """Mark the store being built as complete: version, schema, parts and inputs (sha256s)."""
+    from adrlens import __version__
+
+    marker = {
+        "complete": True,
+        "adrlens_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "parts": [p for p in PARTS if p in set(parts)],
+        "inputs": inputs,
+        "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    con.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [BUILD_KEY, json.dumps(marker, sort_keys=True)],
+    )
+    return marker
+
+
+def connect(path: str | os.PathLike[str], require: Iterable[str] = PARTS) -> duckdb.DuckDBPyConnection:
+    """Open a complete store read-only (`with connect(p) as con:` closes it).
+
+    Refuses, with the command that rebuilds it, a missing file, a file that is no adrlens store, a store
+    whose build did not complete, and one built without a part in `require`."""
     path = Path(path)
     if not path.exists():
-        raise StoreError(
-            f"No store at {path}. Build one first: adrlens ingest ../shared/data/faers/samples --store {path}"
-        )
+        raise StoreError(f"No store at {path}. Build one: adrlens build --store {path}")
     _check_is_store(path)
-    return duckdb.connect(str(path), read_only=True)
-
-
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0]
-    )
+    con = duckdb.connect(str(path), read_only=True)
+    marker = read_marker(con)
+    if not marker or not marker.get("complete"):
+        con.close()
+        raise StoreError(f"The store at {path} is incomplete (no build finished into it). " + _rebuild_hint(path))
+    missing = [p for p in require if p not in marker.get("parts", [])]
+    if missing or marker.get("schema_version") != SCHEMA_VERSION:
+        con.close()
+        why = (
+            f"was built without {', '.join(missing)}"
+            if missing
+            else f"has schema version {marker.get('schema_version')}, this adrlens needs {SCHEMA_VERSION}"
+        )
+        raise StoreError(f"The store at {path} {why}. " + _rebuild_hint(path))
+    return con
 
 
 def status(con: duckdb.DuckDBPyConnection, top_unmapped: int = 15) -> dict:

@@ -18,20 +18,9 @@ from types import ModuleType
 import duckdb
 
 from adrlens.errors import IngestError
+from adrlens.sources import registry
 from adrlens.sources.base import FileResult, SourceFile
-from adrlens.sources.reports import faers
-from adrlens.store import db as store_mod
-
-
-def _readers() -> list[ModuleType]:
-    """Reader modules in detection order; each has detect(SourceFile) and read(con, file, file_id)."""
-    mods: list[ModuleType] = [faers]
-    for name in ("vaers", "faers_ps", "diana"):
-        try:
-            mods.append(__import__(f"adrlens.sources.{name}", fromlist=["read"]))
-        except ImportError:  # a reader not present in this build
-            continue
-    return mods
+from adrlens.store import db
 
 
 @dataclass
@@ -136,57 +125,62 @@ def _reader_for(file: SourceFile, readers: list[ModuleType]) -> ModuleType | Non
 ProgressFn = Callable[[str, int, int], None]
 
 
-def ingest(
-    paths: Iterable[str | Path],
-    store_path: str | Path,
-    progress: ProgressFn | None = None,
+def ingest_files(
+    con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], store_path: Path, progress: ProgressFn | None = None
 ) -> IngestSummary:
-    """Ingest every report file under `paths` into the store at `store_path` (atomically)."""
-    store_path = Path(store_path)
+    """Stage every report file under `paths` into the store being built on `con`, then rebuild the drug map
+    and the deduplicated report tables (all sources)."""
     files = list(discover(paths))
-    readers = _readers()
+    readers = registry.readers()
     summary = IngestSummary(store=store_path)
-    with store_mod.build(store_path) as con:
-        seen = {r[0] for r in con.execute("SELECT sha256 FROM ingest_log").fetchall()}
-        next_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
-        for i, f in enumerate(files):
-            if progress:
-                progress(f.display, i, len(files))
-            if f.member and f.member.startswith("<unreadable zip"):
-                summary.files.append(FileOutcome(str(f.path), "failed", error=f.member.strip("<>")))
-                continue
-            reader = _reader_for(f, readers)
-            if reader is None:
-                summary.files.append(FileOutcome(f.display, "ignored"))
-                continue
-            try:
-                sha = f.sha256()
-            except (OSError, EOFError, zipfile.BadZipFile, ValueError) as e:
-                summary.files.append(FileOutcome(f.display, "failed", error=f"cannot read: {e}"))
-                continue
-            if sha in seen:
-                summary.files.append(FileOutcome(f.display, "already ingested"))
-                continue
-            con.execute("BEGIN TRANSACTION")
-            try:
-                result = reader.read(con, f, next_id)
-            except IngestError as e:
-                con.execute("ROLLBACK")
-                summary.files.append(FileOutcome(f.display, "failed", error=str(e)))
-                continue
-            _log(con, next_id, sha, f, result)
-            con.execute("COMMIT")
-            seen.add(sha)
-            next_id += 1
-            summary.files.append(FileOutcome(f.display, "ingested", result))
+    seen = {r[0] for r in con.execute("SELECT sha256 FROM ingest_log").fetchall()}
+    next_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
+    for i, f in enumerate(files):
         if progress:
-            progress("normalising drug names", len(files), len(files))
-        summary.unmapped_drug_names = update_drug_map(con)
-        if progress:
-            progress("deduplicating", len(files), len(files))
-        store_mod.rebuild_derived(con)
-        summary.cases = dict(con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall())
+            progress(f.display, i, len(files))
+        if f.member and f.member.startswith("<unreadable zip"):
+            summary.files.append(FileOutcome(str(f.path), "failed", error=f.member.strip("<>")))
+            continue
+        reader = _reader_for(f, readers)
+        if reader is None:
+            summary.files.append(FileOutcome(f.display, "ignored"))
+            continue
+        try:
+            sha = f.sha256()
+        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as e:
+            summary.files.append(FileOutcome(f.display, "failed", error=f"cannot read: {e}"))
+            continue
+        if sha in seen:
+            summary.files.append(FileOutcome(f.display, "already ingested"))
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = reader.read(con, f, next_id)
+        except IngestError as e:
+            con.execute("ROLLBACK")
+            summary.files.append(FileOutcome(f.display, "failed", error=str(e)))
+            continue
+        _log(con, next_id, sha, f, result)
+        con.execute("COMMIT")
+        seen.add(sha)
+        next_id += 1
+        summary.files.append(FileOutcome(f.display, "ingested", result))
+    if progress:
+        progress("normalising drug names", len(files), len(files))
+    summary.unmapped_drug_names = update_drug_map(con)
+    if progress:
+        progress("deduplicating", len(files), len(files))
+    db.rebuild_derived(con)
+    summary.cases = dict(con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall())
     return summary
+
+
+def logged_inputs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every report file in the store with its sha256 (the reports part of the build marker)."""
+    return [
+        {"path": p, "sha256": h, "source": s}
+        for p, h, s in con.execute("SELECT path, sha256, source FROM ingest_log ORDER BY file_id").fetchall()
+    ]
 
 
 def _log(con: duckdb.DuckDBPyConnection, file_id: int, sha: str, f: SourceFile, r: FileResult) -> None:
@@ -227,9 +221,10 @@ def update_drug_map(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     import pyarrow as pa
 
-    from adrlens.vocab.normalise import normalise_products  # heavy vocabularies load only when needed
+    from adrlens.sources import registry
+    from adrlens.vocab.names import normalise_products  # heavy vocabularies load only when needed
 
-    rows = normalise_products(new)
+    rows = normalise_products(new, registry.of_kind("vaccine"))
     names = ["source", "drugname", "prod_ai", "ingredient", "mapped", "method"]
     types = [pa.string()] * 4 + [pa.bool_(), pa.string()]
     cols = list(zip(*rows, strict=True)) if rows else [[] for _ in names]

@@ -34,66 +34,11 @@ from adrlens.sources.knowledge import labels as labels_src
 from adrlens.sources.knowledge import literature as lit_src
 from adrlens.sources.knowledge import profiles as prof_src
 from adrlens.sources.knowledge import sider as sider_src
-from adrlens.store.db import has_table
+from adrlens.vocab.names import IngredientNamer  # the package's one drug namer
 
 KNOWLEDGE_TABLES = ("label_effect", "literature_pair", "drug_profile", "drug_class", "drug_indication")
 
 Progress = Callable[[str], None]
-
-
-# -- drug names -----------------------------------------------------------------------------------------
-# Vocabulary methods that match a whole name (see adrlens.vocab.drugs.DrugVocabulary.normalise).
-_WHOLE_NAME_METHODS = frozenset(
-    {"exact", "unii", "unii_brand", "salt_strip", "split", "product_map", "rxnorm_brand", "brand", "ner", "drugbank"}
-)
-
-
-class IngredientNamer:
-    """Source drug name -> (ingredients, mapped), memoised; one instance per build."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self._memo: dict[str, tuple[list[str], bool]] = {}
-        try:
-            from adrlens.vocab.drugs import DrugVocabulary
-        except ImportError:  # the vocabulary module is not installed in this checkout
-            self._vocab = None
-        else:
-            self._vocab = DrugVocabulary.load(data_dir)
-        self.method = "vocabulary" if self._vocab is not None else "lower-case"
-
-    def __call__(self, name: str) -> tuple[list[str], bool]:
-        hit = self._memo.get(name)
-        if hit is not None:
-            return hit
-        if self._vocab is not None:
-            ings, mapped, _how = self._vocab.normalise(name, None)
-            hit = ([i for i in ings if i], mapped)
-            if not mapped and "-" in name.strip("-"):
-                # Literature and SIDER write combinations and salts with hyphens:
-                # "irbesartan-hydrochlorothiazide", "ritodrine-hydrochloride".
-                parts = [x.strip() for x in name.split("-")]
-                alts = [(name.replace("-", " "), 1)]
-                if all(len(x) >= 4 for x in parts):  # "l-glutamine" is no combination
-                    alts.insert(0, (" / ".join(parts), len(parts)))
-                for alt, n_ings in alts:
-                    a_ings, a_mapped, how = self._vocab.normalise(alt, None)
-                    # Only whole-name matches: a leading-words or suffix match on a rewritten name is a
-                    # guess too far ("gamma(amino) butyric acid" -> butyrate).
-                    if a_mapped and len(a_ings) == n_ings and how in _WHOLE_NAME_METHODS:
-                        hit = (a_ings, True)
-                        break
-        else:
-            # FALLBACK (only without adrlens.vocab.drugs): lower-case + strip, the single place where
-            # knowledge sources name ingredients without the project's drug vocabulary.
-            key = " ".join(name.lower().split())
-            hit = ([key] if key else [], False)
-        self._memo[name] = hit
-        return hit
-
-    def one(self, name: str) -> str | None:
-        """The single ingredient a name maps to (None for a combination or an empty name)."""
-        ings, _ = self(name)
-        return ings[0] if len(ings) == 1 else None
 
 
 # -- PT mapping -----------------------------------------------------------------------------------------
@@ -290,8 +235,7 @@ def build_knowledge(
 
     say("literature: ADE corpus, MEDLINE MeSH, SemMedDB")
     known_pts = {r[0] for r in con.execute("SELECT DISTINCT pt FROM label_effect").fetchall()}
-    if has_table(con, "report_event"):
-        known_pts |= {r[0] for r in con.execute("SELECT DISTINCT lower(pt) FROM report_event").fetchall() if r[0]}
+    known_pts |= {r[0] for r in con.execute("SELECT DISTINCT lower(pt) FROM report_event").fetchall() if r[0]}
     lit_dir = base / "literature"
     lit_rows: list[dict] = []
     ade, r_ade = lit_src.read_ade_corpus(lit_dir / "ade_corpus_v2" / "DRUG-AE.rel")
@@ -369,11 +313,10 @@ def build_knowledge(
         con.execute(f"DROP TABLE IF EXISTS {t}")
     counts = {t: _count(con, t) for t in KNOWLEDGE_TABLES}
     elapsed = time.perf_counter() - t0
-    if has_table(con, "meta"):
-        con.execute(
-            "INSERT INTO meta VALUES ('knowledge_built', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} in {elapsed:.1f}s; names by {namer.method}"],
-        )
+    con.execute(
+        "INSERT INTO meta VALUES ('knowledge_built', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} in {elapsed:.1f}s; names by {namer.method}"],
+    )
     say(f"knowledge tables built in {elapsed:.1f}s: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
     return counts
 

@@ -151,3 +151,104 @@ def source_pts(con: duckdb.DuckDBPyConnection, source: str, pts: list[str]) -> s
             "SELECT DISTINCT pt FROM report_event WHERE source = ? AND list_contains(?, pt)", [source, pts]
         ).fetchall()
     }
+
+
+# -- labels of many ingredients (confounding co-drugs, class members) -------------------------------------
+def labelled_ingredients(
+    con: duckdb.DuckDBPyConnection, pts: list[str], exclude: list[str] | tuple[str, ...] = ()
+) -> list[str]:
+    """Ingredients whose label (any label source) lists one of these PTs, except those in `exclude`."""
+    keys = sorted({_key(p) for p in pts if _key(p)})
+    if not keys:
+        return []
+    return [
+        i
+        for (i,) in con.execute(
+            "SELECT DISTINCT ingredient FROM label_effect WHERE list_contains(?, pt) "
+            "AND NOT list_contains(?, ingredient) ORDER BY 1",
+            [keys, sorted({_key(e) for e in exclude})],
+        ).fetchall()
+    ]
+
+
+def label_hits(con: duckdb.DuckDBPyConnection, ingredients: list[str], pts: list[str]) -> dict[str, dict[str, list]]:
+    """{ingredient: {"pts": [...], "sources": [...]}} for the ingredients whose label lists one of the PTs."""
+    keys = sorted({_key(p) for p in pts if _key(p)})
+    ings = sorted({_key(i) for i in ingredients if _key(i)})
+    if not keys or not ings:
+        return {}
+    rows = con.execute(
+        "SELECT ingredient, list(DISTINCT pt ORDER BY pt), list(DISTINCT source ORDER BY source) FROM label_effect "
+        "WHERE list_contains(?, ingredient) AND list_contains(?, pt) GROUP BY 1 ORDER BY 1",
+        [ings, keys],
+    ).fetchall()
+    return {i: {"pts": list(p), "sources": list(s)} for i, p, s in rows}
+
+
+def ingredients_with_label_data(con: duckdb.DuckDBPyConnection, ingredients: list[str]) -> set[str]:
+    """Which of the ingredients any label source knows at all."""
+    ings = sorted({_key(i) for i in ingredients if _key(i)})
+    return {
+        i
+        for (i,) in con.execute(
+            "SELECT DISTINCT ingredient FROM label_effect WHERE list_contains(?, ingredient)", [ings]
+        ).fetchall()
+    }
+
+
+def class_names(con: duckdb.DuckDBPyConnection, ingredient: str, class_type: str) -> list[str]:
+    """The drug's class names of `class_type`, sorted."""
+    return [
+        n
+        for (n,) in con.execute(
+            "SELECT DISTINCT class_name FROM drug_class WHERE ingredient = ? AND class_type = ? ORDER BY 1",
+            [_key(ingredient), class_type],
+        ).fetchall()
+    ]
+
+
+def cases_in_store(con: duckdb.DuckDBPyConnection, ingredients: list[str]) -> dict[str, int]:
+    """{ingredient: distinct cases with it in any role, summed over every report source}."""
+    ings = sorted({_key(i) for i in ingredients if _key(i)})
+    return {
+        i: int(n)
+        for i, n in con.execute(
+            "SELECT ingredient, count(DISTINCT source || ':' || caseid) FROM report_drug "
+            "WHERE list_contains(?, ingredient) GROUP BY 1",
+            [ings],
+        ).fetchall()
+    }
+
+
+# -- related questions -----------------------------------------------------------------------------------
+def top_signals_for_drug(
+    con: duckdb.DuckDBPyConnection, ingredient: str, exclude_pts: list[str], min_cases: int, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The drug's strongest other pairs (by EB05) in the source holding most of its reports."""
+    top = con.execute(
+        "SELECT source FROM report_drug WHERE ingredient = ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+        [_key(ingredient)],
+    ).fetchall()
+    if not top:
+        return []
+    return _dicts(
+        con.execute(
+            """SELECT pt, source, a, eb05, ror_lo FROM pair_stats WHERE source = ? AND ingredient = ? AND a >= ?
+               AND NOT list_contains(?, pt) ORDER BY eb05 DESC NULLS LAST, pt LIMIT ?""",
+            [top[0][0], _key(ingredient), min_cases, exclude_pts, limit],
+        )
+    )
+
+
+def top_drugs_for_pts(
+    con: duckdb.DuckDBPyConnection, pts: list[str], exclude_drug: str, min_cases: int, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The drugs most disproportionately reported with any of the PTs (by their best EB05 over sources)."""
+    return _dicts(
+        con.execute(
+            """SELECT ingredient AS drug, source, max(a) AS a, max(eb05) AS eb05, max(ror_lo) AS ror_lo
+               FROM pair_stats WHERE list_contains(?, pt) AND a >= ? AND ingredient <> ? GROUP BY 1, 2
+               ORDER BY max(eb05) DESC NULLS LAST, 1 LIMIT ?""",
+            [pts, min_cases, _key(exclude_drug), limit],
+        )
+    )

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import httpx
 
 from adrlens.errors import AdrlensError
-from adrlens.sources.counts.aggregates import (
+from adrlens.sources.counts.base import (
     STATUS_COUNTED,
     STATUS_ZERO,
     UNIT_REPORTS,

@@ -391,9 +391,11 @@ def _load(
                 _num({col("nda_num")})
             {src}"""
         elif table_name == "REAC":
-            sql = f"""INSERT INTO stage_reac SELECT '{SOURCE}', {file_id}, {pid}, lower(_clean({col("pt")})) {src}"""
+            sql = f"""INSERT INTO stage_reac SELECT '{SOURCE}', {file_id}, {pid},
+                      lower(_clean({col("pt")})) {src}"""
         elif table_name == "OUTC":
-            sql = f"""INSERT INTO stage_outc SELECT '{SOURCE}', {file_id}, {pid}, upper(_clean({col("outc_cod")})) {src}"""
+            sql = f"""INSERT INTO stage_outc SELECT '{SOURCE}', {file_id}, {pid},
+                      upper(_clean({col("outc_cod")})) {src}"""
         elif table_name == "INDI":
             sql = f"""INSERT INTO stage_indi SELECT '{SOURCE}', {file_id}, {pid},
                 try_cast(_num({col("drug_seq")}) AS BIGINT), lower(_clean({col("indi_pt")})) {src}"""
@@ -403,7 +405,8 @@ def _load(
                 _dt({col("end_dt")}), _prec({col("end_dt")}), try_cast(_num({col("dur")}) AS DOUBLE),
                 upper(_clean({col("dur_cod")})) {src}"""
         else:  # RPSR
-            sql = f"""INSERT INTO stage_rpsr SELECT '{SOURCE}', {file_id}, {pid}, upper(_clean({col("rpsr_cod")})) {src}"""
+            sql = f"""INSERT INTO stage_rpsr SELECT '{SOURCE}', {file_id}, {pid},
+                      upper(_clean({col("rpsr_cod")})) {src}"""
         con.execute(sql)
         result.rows_loaded = table.num_rows - (row[0] or 0)
     finally:

@@ -29,15 +29,14 @@ def con(built) -> duckdb.DuckDBPyConnection:
     return built[0]
 
 
-def test_row_counts_and_build_time(built) -> None:
-    con, counts, seconds = built
+def test_row_counts(built) -> None:
+    con, counts, _seconds = built
     assert set(counts) == set(k.KNOWLEDGE_TABLES)
     assert counts["label_effect"] > 200_000  # SIDER alone has ~216k (drug, PT, frequency) rows
     assert counts["literature_pair"] > 5_000
     assert counts["drug_profile"] > 5_000
     assert counts["drug_class"] > 30_000
     assert counts["drug_indication"] > 10_000
-    assert seconds < 60
     sources = {r[0] for r in con.execute("SELECT DISTINCT source FROM label_effect").fetchall()}
     assert sources == {"SIDER 4.1", "SPL (TAC 2017)", "EU SmPC (PROTECT 2015)"}
     # Ingredients and PTs are stored lower-case and trimmed, never NULL.

@@ -74,7 +74,7 @@ class LiteratureData:
 class ReportData:
     """One report source x one term set (narrow or broad): the 2x2, every measure, the rule's call."""
 
-    source_name: str  # the registry key of the report source ("faers_ps")
+    source_name: str  # the report source's key in adrlens.sources.registry
     scope: str | None = None  # 'narrow' | 'broad'; None when the drug is not in the source
     pts: list[str] = field(default_factory=list)  # the term set counted (PTs the source can hold)
     pts_not_measurable: list[str] = field(default_factory=list)  # PTs the source cannot hold at all

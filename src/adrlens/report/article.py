@@ -283,7 +283,7 @@ _RELATED_KEYS = {"eb05": "EB05", "ror_lo": "ROR lower 95% bound"}
 
 
 def source_names(a: Answer) -> dict[str, str]:
-    """Store source keys ('faers_ps') to their names ('FAERS 2022Q3 (primary suspect)'), from the methods."""
+    """Store source keys (adrlens.sources.registry) to their names, from the methods."""
     out: dict[str, str] = {}
     ds = (a.methods or {}).get("data_sources")
     for d in ds if isinstance(ds, list) else []:

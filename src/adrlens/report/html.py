@@ -49,7 +49,7 @@ def chart_figures(answer: Answer) -> dict[str, list[dict[str, Markup | str]]]:
     names = source_names(answer)
     rows = charts.get("measures")
     if isinstance(rows, list) and rows:
-        # Show source names, not store keys ('faers_ps'), without touching the Answer.
+        # Show source names, not store keys, without touching the Answer.
         rows = [
             {**r, "source": names.get(str(r.get("source")), r.get("source"))} if isinstance(r, dict) else r
             for r in rows

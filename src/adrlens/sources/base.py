@@ -56,8 +56,8 @@ class SourceFile:
 class FileResult:
     """What a reader did with one file."""
 
-    source: str  # 'faers' | 'vaers' | 'faers_ps'
-    layout: str  # 'aers' | 'faers' | 'vaers' | 'faers_ps' | 'delete'
+    source: str  # the reader's SOURCE: a key of adrlens.sources.registry
+    layout: str  # the file layout: aers, faers, diana, vaers, the PS extract, or a DELETE list
     table_name: str  # DEMO, DRUG, ... DELETE, VAERSDATA, VAERSVAX, VAERSSYMPTOMS, CASES_PS
     quarter: str | None = None
     encoding: str = "utf-8"

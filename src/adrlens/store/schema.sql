@@ -1,6 +1,6 @@
 -- adrlens store schema (DuckDB). Version in meta.schema_version.
--- Conventions: `source` keeps report sources apart ('faers' = FDA ASCII releases, legacy AERS and
--- FAERS alike, one case-id namespace; 'vaers'; 'faers_ps' = a primary-suspect-only extract).
+-- Conventions: `source` keeps report sources apart (the FDA ASCII releases, legacy AERS and
+-- FAERS alike, one case-id namespace; VAERS; a primary-suspect-only extract): see sources/registry.py.
 -- pt and indi_pt are MedDRA preferred-term names lower-cased and trimmed.
 -- ingredient is a lower-case active-ingredient name (or a vaccine product group for VAERS).
 
@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     sha256 VARCHAR NOT NULL,
     path VARCHAR NOT NULL,          -- as given (a zip member is zip_path::member)
     source VARCHAR NOT NULL,
-    layout VARCHAR,                 -- 'aers' | 'faers' | 'vaers' | 'faers_ps' | 'delete'
+    layout VARCHAR,                 -- the file layout its reader recognised
     table_name VARCHAR,             -- DEMO, DRUG, REAC, ... or DELETE / VAERSDATA ...
     quarter VARCHAR,                -- '2025Q4' for FAERS; '1999' for VAERS
     encoding VARCHAR,

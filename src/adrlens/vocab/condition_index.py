@@ -25,8 +25,8 @@ from typing import Any
 
 from adrlens import config
 from adrlens.errors import DataNotFoundError
-from adrlens.sources.counts.class_tables import is_pooled
 from adrlens.vocab.conditions import normalize, spelling_key
+from adrlens.vocab.terms import is_pooled
 
 # Bump when the cached index layout or the way it is built changes.
 INDEX_VERSION = 4

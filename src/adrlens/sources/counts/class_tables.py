@@ -11,7 +11,6 @@ case an unlisted PT is unknown, never zero. The first column holds the PT names 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -28,15 +27,7 @@ from adrlens.sources.counts.base import (
     normalise_drug,
     normalise_event,
 )
-
-# Labels of the pooled 'everything else' rows and columns in the shipped tables: "Other", "Other AEs",
-# "Other_aes", "Other_AE", "Other Pt", "Other_drug(s)", "other_statins".
-_POOLED = re.compile(r"other(?:[ _](?:aes?|pts?|drugs?|statins))?", re.IGNORECASE)
-
-
-def is_pooled(label: str) -> bool:
-    """True for a row or column that pools all remaining PTs or drugs (part of the margins, not a cell)."""
-    return _POOLED.fullmatch(label.strip()) is not None
+from adrlens.vocab.terms import is_pooled
 
 
 class ClassTable(AggregateSource):

@@ -1,0 +1,45 @@
+"""The adrlens command line: thin commands over the Python API (adrlens.build, adrlens.lookup, adrlens.engine,
+adrlens.evaluate). Each command module registers its commands on the one Typer app of `common`.
+
+Every command prints short plain text for people, or JSON with --json for programs. Errors of
+adrlens (AdrlensError) print one clear message and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.markup import escape
+
+from adrlens.cli import answer_cmds, signal_cmds, store_cmds  # noqa: F401  (they register the commands)
+from adrlens.cli.common import app, err
+from adrlens.errors import AdrlensError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console entry point: AdrlensError -> one clear line on stderr and exit code 2; an unexpected
+    error -> one line saying it is a bug (ADRLENS_DEBUG=1 shows the traceback) and exit code 1."""
+    import os
+
+    try:
+        app()
+    except AdrlensError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
+        cands = getattr(e, "candidates", None)
+        if cands:
+            err.print("did you mean: " + ", ".join(cands), markup=False, highlight=False)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as e:
+        if os.environ.get("ADRLENS_DEBUG"):
+            raise
+        err.print(
+            f"[red]internal error[/] ({e.__class__.__name__}: {escape(str(e))}). This is a bug in adrlens; "
+            "run again with ADRLENS_DEBUG=1 to see the traceback.",
+            highlight=False,
+        )
+        sys.exit(1)

@@ -1,0 +1,3 @@
+from adrlens.cli import main
+
+main()

@@ -1,0 +1,102 @@
+"""Commands that answer and evaluate: ask, evaluate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adrlens.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    _print_json,
+    _progress_bar,
+    app,
+    err,
+)
+from adrlens.errors import AdrlensError
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str | None, typer.Argument(help='For example: "Can amlodipine cause peripheral neuropathy?"')
+    ] = None,
+    drug: Annotated[str | None, typer.Option("--drug", help="The drug, instead of a question.")] = None,
+    condition: Annotated[str | None, typer.Option("--condition", help="The condition, instead of a question.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    scope: Annotated[str, typer.Option(help="narrow or broad set of the condition's preferred terms.")] = "narrow",
+    store: StoreOpt = None,
+) -> None:
+    """Answer "Can DRUG cause CONDITION?" with a graded, sourced article (Markdown, HTML or JSON)."""
+    from adrlens.vocab.question import understand
+
+    if fmt not in ("md", "html", "json"):
+        raise AdrlensError("--format must be md, html or json")
+    if scope not in ("narrow", "broad"):
+        raise AdrlensError("--scope must be narrow or broad")
+    if question is None and not (drug and condition):
+        raise AdrlensError(
+            'Ask a question ("Can amlodipine cause peripheral neuropathy?") or give --drug and --condition.'
+        )
+    understand(question, drug=drug, condition=condition, scope=scope)  # a typo fails now, before any store build
+    from adrlens.engine import Engine
+
+    with _progress_bar("building the store from the shared data (first run only)") as bar:
+        task = bar.add_task("", total=None)
+        engine = Engine(
+            store,
+            progress=lambda name, i, n: bar.update(
+                task, completed=i, total=n, description=Path(name.split("::")[-1]).name
+            ),
+        )
+    try:
+        answer = engine.answer(question, drug=drug, condition=condition, scope=scope)
+    finally:
+        engine.close()
+    if fmt == "json":
+        text = json.dumps(answer.to_dict(), indent=2) + "\n"
+    elif fmt == "html":
+        from adrlens.report import render_html
+
+        text = render_html(answer)
+    else:
+        from adrlens.report import render_markdown
+
+        text = render_markdown(answer)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command()
+def evaluate(
+    refset: Annotated[Path, typer.Argument(help="CSV with columns drug, condition, truth (1/0).")],
+    store: StoreOpt = None,
+    boot: Annotated[int, typer.Option("--boot", help="Bootstrap resamples for the AUC intervals.")] = 2000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Coverage, AUC (bootstrap 95% CI) and sensitivity/specificity per evidence source and combined."""
+    from adrlens.evaluate import evaluate as run_evaluate
+
+    if not refset.exists():
+        raise AdrlensError(f"{refset} does not exist")
+    with _progress_bar("evaluate", as_json) as bar:
+        task = bar.add_task("", total=None)
+        report = run_evaluate(
+            refset,
+            store=store,
+            n_boot=boot,
+            progress=lambda msg, i, n: bar.update(task, completed=i, total=n, description=msg),
+        )
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        sys.stdout.write(report.to_markdown().rstrip("\n") + "\n")

@@ -1,0 +1,57 @@
+"""What every command shares: the Typer app, the consoles, the shared options, progress and JSON output.
+
+Every command prints short plain text for people, or JSON with --json for programs. Errors of
+adrlens (AdrlensError) print one clear message and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from adrlens import config
+
+app = typer.Typer(
+    help="adrlens: can drug X cause condition Y? Graded, sourced answers from FAERS, VAERS, labels and literature.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Store file (default: $ADRLENS_STORE or ./stores/adrlens.duckdb).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of text.")]
+
+
+def _store(store: Path | None) -> Path:
+    return store or config.default_store()
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def _progress_bar(label: str, quiet: bool = False) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=quiet,
+    )
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"

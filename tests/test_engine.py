@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adrlens.engine import Engine
-from adrlens.model import GRADES
+from adrlens.model import GRADES, SCHEMA_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +26,11 @@ def test_amlodipine_peripheral_neuropathy(engine: Engine) -> None:
     assert a.drug.name == "amlodipine" and a.condition.concept_id == "peripheral_neuropathy"
     sider = next(e for e in a.evidence if e.id == "label:SIDER 4.1")
     # SIDER lists both terms for amlodipine, and gives no frequency for either: the answer says so.
-    assert {"neuropathy peripheral", "paraesthesia"} <= set(sider.data["listed_pts"])
-    assert sider.data["freq_text"] is None and "No frequency" in sider.finding
+    assert {"neuropathy peripheral", "paraesthesia"} <= set(sider.data.listed_pts)
+    assert sider.data.freq_text is None and "No frequency" in sider.finding
     assert "no source gives a frequency" in a.verdict.headline
     # Reports from every source are kept apart; confounding was looked at.
-    assert {e.data.get("source_name") for e in a.evidence if e.kind == "reports"} >= {"faers", "faers_ps"}
+    assert {e.data.source_name for e in a.evidence if e.kind == "reports"} >= {"faers", "faers_ps"}
     assert any(e.kind == "confounding" for e in a.evidence)
     assert a.verdict.grade in GRADES and a.verdict.grade in ("established", "probable")
     ids = {e.id for e in a.evidence}
@@ -47,7 +47,7 @@ def test_lay_words_and_brand_reach_the_same_answer(engine: Engine) -> None:
 def test_vaccine_question_answers_from_vaers(engine: Engine) -> None:
     a = engine.answer("Can the flu shot cause Guillain-Barre syndrome?")
     vaers = next(e for e in a.evidence if e.id == "reports:vaers:narrow")
-    assert vaers.direction == "supports" and vaers.data["a"] > 100
+    assert vaers.direction == "supports" and vaers.data.a > 100
     assert a.verdict.grade in ("possible", "probable", "established")
 
 
@@ -64,7 +64,7 @@ def test_answer_json_is_plain_json_without_nan_and_follows_the_schema(engine: En
         a = engine.answer(q)
         d = a.to_dict()
         text = json.dumps(d, allow_nan=False)  # raises on NaN/inf
-        assert json.loads(text)["schema_version"] == "1"
+        assert json.loads(text)["schema_version"] == SCHEMA_VERSION
         assert validate_answer_json(d) == []
         md, html = render_markdown(a), render_html(a)
         assert "<svg" in html and "Do not stop" in md
@@ -108,5 +108,7 @@ def test_unknown_condition_exits_2_with_suggestions(real_store: Path) -> None:
 
 def test_no_ebgm_for_pairs_without_reports(engine: Engine) -> None:
     a = engine.answer("Can amlodipine cause peripheral neuropathy?")
-    zero = [e for e in a.evidence if e.kind == "reports" and e.data.get("a") == 0]
-    assert zero and all(e.data["eb05"] is None and "not computed" in e.data["note"] for e in zero)
+    zero = [e for e in a.evidence if e.kind == "reports" and e.data.a == 0]
+    assert zero and all(e.data.eb05 is None and e.data.ebgm is None for e in zero)
+    # ... and the sentence quotes no ratio for them
+    assert all("no reports, so no ratio" in e.finding for e in zero)

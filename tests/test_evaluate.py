@@ -23,13 +23,21 @@ from adrlens.evaluate import (
     read_refset,
     source_scores,
 )
-from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, Verdict
+from adrlens.model import (
+    Answer,
+    ConditionInfo,
+    CountTableData,
+    DrugInfo,
+    Evidence,
+    LabelData,
+    LiteratureData,
+    ReportData,
+    Verdict,
+)
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
-from adrlens.store.knowledge import label_listing
+from adrlens.store.queries import label_listing
 from adrlens.vocab.resolve import resolve_condition, resolve_drug
-
-BUILT_STORE = Path("/tmp/t4/s.duckdb")
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +46,8 @@ def euadr(data_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def store(request: pytest.FixtureRequest) -> Path:
-    """The prebuilt full store when present (fast), else the session's real_store built from shared data."""
-    if BUILT_STORE.is_file():
-        return BUILT_STORE
-    return request.getfixturevalue("real_store")
+def store(real_store: Path) -> Path:
+    return real_store
 
 
 # -- AUC ------------------------------------------------------------------------------------------------
@@ -145,16 +150,16 @@ def _answer(evidence: list[Evidence], score: float = 0.5, grade: str = "possible
 
 def test_source_scores_reads_each_kind() -> None:
     ev = [
-        Evidence("l1", "label", "SIDER 4.1", "not listed", "neutral", "none", {"listed": False, "drug_known": True}),
-        Evidence("l2", "label", "SPL", "listed", "supports", "strong", {"listed": True, "drug_known": True}),
-        Evidence("lit", "literature", "ADE corpus", "2 articles", "supports", "moderate", {"n_records": 2}),
-        Evidence("r1", "reports", "FAERS", "x", "supports", "strong", {"source_name": "faers_ps", "ic025": 1.5}),
-        Evidence("r2", "reports", "VAERS", "x", "neutral", "none", {"source_name": "vaers", "eb05": 0.5}),
-        Evidence("r3", "reports", "X", "x", "neutral", "none", {"source_name": "x", "ic025": None}),
+        Evidence("l1", "label", "SIDER 4.1", "not listed", "neutral", "none", LabelData(drug_known=True)),
+        Evidence("l2", "label", "SPL", "listed", "supports", "strong", LabelData(True, ["x"], ["x"], drug_known=True)),
         Evidence(
-            "rb", "reports", "FAERS", "x", "supports", "weak", {"source_name": "faers_ps", "scope": "broad", "ic025": 2}
+            "lit", "literature", "ADE corpus", "2 articles", "supports", "moderate", LiteratureData(2, drug_known=True)
         ),
-        Evidence("na", "reports", "AERS", "x", "not_available", "none", {"source_name": "faers", "drug_cases": 0}),
+        Evidence("r1", "reports", "FAERS", "x", "supports", "strong", ReportData("faers_ps", "narrow", ic025=1.5)),
+        Evidence("r2", "reports", "VAERS", "x", "neutral", "none", ReportData("vaers", "narrow", eb05=0.5)),
+        Evidence("r3", "reports", "X", "x", "neutral", "none", ReportData("x", "narrow")),
+        Evidence("rb", "reports", "FAERS", "x", "supports", "weak", ReportData("faers_ps", "broad", ic025=2)),
+        Evidence("na", "reports", "AERS", "x", "not_available", "none", ReportData("faers", drug_cases=0)),
         Evidence(
             "t",
             "count_table",
@@ -162,9 +167,17 @@ def test_source_scores_reads_each_kind() -> None:
             "x",
             "supports",
             "weak",
-            {"rows": [{"status": "counted", "ror_lo": math.e}, {"status": "zero", "ror_lo": None}]},
+            CountTableData(rows=[{"status": "counted", "ror_lo": math.e}, {"status": "zero", "ror_lo": None}]),
         ),
-        Evidence("t2", "count_table", "Other", "x", "neutral", "none", {"rows": [{"status": "counted", "ror_lo": 50}]}),
+        Evidence(
+            "t2",
+            "count_table",
+            "Other",
+            "x",
+            "neutral",
+            "none",
+            CountTableData(rows=[{"status": "counted", "ror_lo": 50}]),
+        ),
     ]
     s = source_scores(_answer(ev, score=0.7))
     assert s["label"] == 1.0 and s["label:narrow"] == 1.0 and s["literature"] == 2.0
@@ -173,12 +186,10 @@ def test_source_scores_reads_each_kind() -> None:
     assert s["reports:faers_ps:broad"] == 2  # the broad term set is scored apart from the narrow one
     assert s["count_table"] == pytest.approx(1.0) and s["combined"] == 0.7
     # A drug no label source knows is not covered; no evidence at all -> no score.
-    unknown = [Evidence("l", "label", "SIDER", "unknown drug", "not_available", "none", {"drug_known": False})]
+    unknown = [Evidence("l", "label", "SIDER", "unknown drug", "not_available", "none", LabelData(drug_known=False))]
     s = source_scores(_answer(unknown))
     assert s["label"] is None and s["literature"] is None and s["count_table"] is None
-    broad_only = [
-        Evidence("l", "label", "SPL", "x", "supports", "weak", {"listed_pts": ["a"], "listed_narrow_pts": []})
-    ]
+    broad_only = [Evidence("l", "label", "SPL", "x", "supports", "weak", LabelData(True, ["a"], [], drug_known=True))]
     s = source_scores(_answer(broad_only))
     assert s["label"] == 1.0 and s["label:narrow"] == 0.0
 
@@ -203,13 +214,20 @@ def store_answer_scaffold(store: Path) -> Callable[[str, str], Answer]:
                 f"{len(rows)} label rows",
                 "supports" if rows else "neutral",
                 "strong" if rows else "none",
-                {"listed": bool(rows), "drug_known": known},
+                LabelData(listed=bool(rows), drug_known=known),
             )
         ]
         source = "vaers" if d.kind == "vaccine" else "faers_ps"
         sig = pair_signal(con, d.name, c.pts, settings=SignalSettings(source=source), extras=False)
         m = sig.measures.to_dict()
-        data = {"source_name": source, "a": sig.table.a, "ic025": m["ic025"], "ror_lo": m["ror_lo"], **(sig.ebgm or {})}
+        data = ReportData(
+            source_name=source,
+            scope="narrow",
+            a=sig.table.a,
+            ic025=m["ic025"],
+            ror_lo=m["ror_lo"],
+            eb05=sig.ebgm["eb05"],
+        )
         ic025 = m["ic025"] if m["ic025"] is not None else 0.0
         ev.append(
             Evidence(f"reports:{source}", "reports", source, "x", "supports" if ic025 > 0 else "neutral", "weak", data)

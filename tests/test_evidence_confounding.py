@@ -13,7 +13,8 @@ import pytest
 
 import adrlens.evidence as evidence_pkg
 from adrlens.evidence import causes
-from adrlens.evidence.confounding import confounding, source_label
+from adrlens.evidence.common import source_label
+from adrlens.evidence.confounding import confounding
 from adrlens.evidence.indication import indication_overlap
 from adrlens.model import ConfoundingData, IndicationData
 from adrlens.signals import rules

@@ -7,9 +7,11 @@ import time
 import duckdb
 import pytest
 
-from adrlens import knowledge as k
 from adrlens.config import data_dir
-from adrlens.errors import DataNotFoundError, StoreError
+from adrlens.errors import DataNotFoundError
+from adrlens.store import knowledge as k
+from adrlens.store import queries as q
+from adrlens.vocab.terms import map_to_pt
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_row_counts(built) -> None:
 
 
 def test_amlodipine_neuropathy_and_paraesthesia_listed_without_frequency(con) -> None:
-    rows = k.label_listing(con, "Amlodipine", ["neuropathy peripheral", "Paraesthesia"])
+    rows = q.label_listing(con, "Amlodipine", ["neuropathy peripheral", "Paraesthesia"])
     assert {r["pt"] for r in rows} == {"neuropathy peripheral", "paraesthesia"}
     assert {r["source"] for r in rows} == {"SIDER 4.1"}
     assert {r["source_id"] for r in rows} == {"CID100002162", "CID100060496"}
@@ -61,7 +63,7 @@ def test_amlodipine_neuropathy_and_paraesthesia_listed_without_frequency(con) ->
 
 
 def test_sider_frequency_and_placebo(con) -> None:
-    rows = [r for r in k.label_listing(con, "amlodipine", ["abdominal pain"]) if r["source_id"] == "CID100002162"]
+    rows = [r for r in q.label_listing(con, "amlodipine", ["abdominal pain"]) if r["source_id"] == "CID100002162"]
     assert len(rows) == 1
     r = rows[0]
     assert r["freq_text"] == "1.6%" and r["freq_lower"] == pytest.approx(0.016)
@@ -72,17 +74,17 @@ def test_sider_frequency_and_placebo(con) -> None:
 
 def test_statins_list_rhabdomyolysis(con) -> None:
     for statin in ("atorvastatin", "simvastatin", "rosuvastatin"):
-        rows = k.label_listing(con, statin, ["rhabdomyolysis"])
+        rows = q.label_listing(con, statin, ["rhabdomyolysis"])
         assert any(r["source"] == "SIDER 4.1" for r in rows), statin
-    ator = k.label_listing(con, "atorvastatin", ["rhabdomyolysis"])
+    ator = q.label_listing(con, "atorvastatin", ["rhabdomyolysis"])
     assert [(r["freq_text"], r["section"]) for r in ator] == [("postmarketing", "postmarketing")]
     assert "convention" in ator[0]["note"]
-    rosu = {r["freq_text"] for r in k.label_listing(con, "rosuvastatin", ["rhabdomyolysis"])}
+    rosu = {r["freq_text"] for r in q.label_listing(con, "rosuvastatin", ["rhabdomyolysis"])}
     assert {"postmarketing", "rare", "very rare"} <= rosu
 
 
 def test_spl_sections_and_combination_products(con) -> None:
-    rows = k.label_listing(con, "abiraterone", ["rhabdomyolysis"])
+    rows = q.label_listing(con, "abiraterone", ["rhabdomyolysis"])
     assert [(r["source"], r["source_id"], r["section"]) for r in rows] == [
         ("SPL (TAC 2017)", "Zytiga", "adverse reactions")
     ]
@@ -91,7 +93,7 @@ def test_spl_sections_and_combination_products(con) -> None:
         for r in con.execute("SELECT DISTINCT section FROM label_effect WHERE source = 'SPL (TAC 2017)'").fetchall()
     }
     assert sections == {"adverse reactions", "warnings and precautions", "boxed warning"}
-    anoro = [r for r in k.label_listing(con, "umeclidinium", ["headache"]) if r["source_id"] == "Anoro"]
+    anoro = [r for r in q.label_listing(con, "umeclidinium", ["headache"]) if r["source_id"] == "Anoro"]
     assert anoro and "combination product: umeclidinium + vilanterol" in anoro[0]["note"]
     # Brand names the vocabulary lacks are found through the label text ("BREO ELLIPTA").
     breo = con.execute("SELECT DISTINCT ingredient FROM label_effect WHERE source_id = 'Breo'").fetchall()
@@ -99,7 +101,7 @@ def test_spl_sections_and_combination_products(con) -> None:
 
 
 def test_eu_smpc_named_pairs_and_counted_skips(con) -> None:
-    rows = k.label_listing(con, "aripiprazole", ["abdominal pain upper"])
+    rows = q.label_listing(con, "aripiprazole", ["abdominal pain upper"])
     assert [(r["source"], r["source_id"]) for r in rows if r["source"].startswith("EU")] == [
         ("EU SmPC (PROTECT 2015)", "757688-35708156")
     ]
@@ -114,11 +116,11 @@ def test_eu_smpc_named_pairs_and_counted_skips(con) -> None:
 
 
 def test_literature_statin_and_succinylcholine_rhabdomyolysis(con) -> None:
-    simva = k.literature(con, "simvastatin", ["rhabdomyolysis"])
+    simva = q.literature(con, "simvastatin", ["rhabdomyolysis"])
     assert {"17763133", "17921794"} <= {r["pmid"] for r in simva}
     assert all(r["source"] == "ADE corpus v2" and r["study_type"] == "case report" for r in simva)
     assert all(r["sentence"] for r in simva)
-    sux = k.literature(con, "succinylcholine", ["Rhabdomyolysis"])
+    sux = q.literature(con, "succinylcholine", ["Rhabdomyolysis"])
     med = [r for r in sux if r["source"] == "MEDLINE MeSH ADE"]
     assert len({r["pmid"] for r in med}) >= 5 and "8010431" in {r["pmid"] for r in med}
     assert {r["study_type"] for r in med} == {"case report"}
@@ -130,15 +132,15 @@ def test_literature_statin_and_succinylcholine_rhabdomyolysis(con) -> None:
 
 
 def test_map_to_pt_rules() -> None:
-    assert k.map_to_pt("Paresthesia", {"paraesthesia"}) == ("paraesthesia", "british spelling")
-    assert k.map_to_pt("Arrhythmia, Sinus", {"sinus arrhythmia"}) == ("sinus arrhythmia", "mesh inverted")
-    assert k.map_to_pt("Seizures", {"seizure"}) == ("seizure", "singular")
-    assert k.map_to_pt("Rhabdomyolysis", {"rhabdomyolysis"}) == ("rhabdomyolysis", "exact")
-    assert k.map_to_pt("acute rhabdomyolysis", {"rhabdomyolysis"}) == (None, None)
+    assert map_to_pt("Paresthesia", {"paraesthesia"}) == ("paraesthesia", "british spelling")
+    assert map_to_pt("Arrhythmia, Sinus", {"sinus arrhythmia"}) == ("sinus arrhythmia", "mesh inverted")
+    assert map_to_pt("Seizures", {"seizure"}) == ("seizure", "singular")
+    assert map_to_pt("Rhabdomyolysis", {"rhabdomyolysis"}) == ("rhabdomyolysis", "exact")
+    assert map_to_pt("acute rhabdomyolysis", {"rhabdomyolysis"}) == (None, None)
 
 
 def test_amlodipine_profile_class_and_half_life(con) -> None:
-    p = k.drug_profile(con, "amlodipine")
+    p = q.drug_profile(con, "amlodipine")
     assert p is not None
     assert p["epc"] == ["Dihydropyridine Calcium Channel Blocker"]
     assert p["mechanism"] == ["Calcium Channel Antagonists"]
@@ -151,30 +153,22 @@ def test_amlodipine_profile_class_and_half_life(con) -> None:
     assert ("hypertension", "DrugCentral") in inds
     assert ("angina pectoris", "MEDI (high precision)") in inds
     assert any(src == "SIDER 4.1" for _, src in inds)
-    assert k.drug_profile(con, "no such drug") is None
+    assert q.drug_profile(con, "no such drug") is None
 
 
 def test_same_class_drugs(con) -> None:
-    epc = k.same_class_drugs(con, "amlodipine")
+    epc = q.same_class_drugs(con, "amlodipine")
     assert {"nifedipine", "felodipine"} <= set(epc) and "amlodipine" not in epc
-    atc4 = k.same_class_drugs(con, "amlodipine", "ATC4")
+    atc4 = q.same_class_drugs(con, "amlodipine", "ATC4")
     assert {"nifedipine", "felodipine", "lercanidipine"} <= set(atc4)
-    statins = set(k.same_class_drugs(con, "atorvastatin", "EPC"))
+    statins = set(q.same_class_drugs(con, "atorvastatin", "EPC"))
     assert {"simvastatin", "rosuvastatin", "pravastatin"} <= statins
-    assert k.same_class_drugs(con, "no such drug") == []
-
-
-def test_query_helpers_on_a_store_without_knowledge() -> None:
-    empty = duckdb.connect()
-    with pytest.raises(StoreError, match="build_knowledge"):
-        k.label_listing(empty, "amlodipine", ["paraesthesia"])
-    with pytest.raises(StoreError):
-        k.drug_profile(empty, "amlodipine")
+    assert q.same_class_drugs(con, "no such drug") == []
 
 
 def test_empty_queries_return_nothing(con) -> None:
-    assert k.label_listing(con, "amlodipine", []) == []
-    assert k.literature(con, "amlodipine", ["  "]) == []
+    assert q.label_listing(con, "amlodipine", []) == []
+    assert q.literature(con, "amlodipine", ["  "]) == []
 
 
 def test_bad_data_dir_is_a_clear_error(tmp_path) -> None:

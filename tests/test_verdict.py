@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adrlens.model import GRADES, Evidence
+from adrlens.model import GRADES, ConfoundingData, Evidence, LabelData, LiteratureData, ReportData
 from adrlens.verdict import BASE_SCORE, grade
 
 
@@ -17,12 +17,12 @@ def label(
         "",
         direction,
         "moderate",
-        {
-            "listed": listed,
-            "listed_narrow_pts": ["x"] if listed and narrow else [],
-            "drug_known": known,
-            "freq_text": freq,
-        },
+        LabelData(
+            listed=listed,
+            listed_narrow_pts=["x"] if listed and narrow else [],
+            drug_known=known,
+            freq_text=freq,
+        ),
     )
 
 
@@ -36,16 +36,25 @@ def reports(
         "",
         direction,
         "moderate",  # type: ignore[arg-type]
-        {"source_name": src, "scope": scope, "e": e, "ic025": ic025, "a": 20},
+        ReportData(source_name=src, scope=scope, e=e, ic025=ic025, a=20),
     )
 
 
 def lit(direction: str = "supports") -> Evidence:
-    return Evidence("literature", "literature", "literature", "", direction, "moderate", {"n_records": 3})  # type: ignore[arg-type]
+    return Evidence(
+        "literature",
+        "literature",
+        "literature",
+        "",
+        direction,
+        "moderate",
+        LiteratureData(n_records=3, drug_known=True),
+    )  # type: ignore[arg-type]
 
 
 def conf(src: str = "faers", direction: str = "supports") -> Evidence:
-    return Evidence(f"confounding:{src}", "confounding", src, "", direction, "moderate", {})  # type: ignore[arg-type]
+    data = ConfoundingData(drug="drugx", condition="condition", source=src)
+    return Evidence(f"confounding:{src}", "confounding", src, "", direction, "moderate", data)  # type: ignore[arg-type]
 
 
 def g(*ev: Evidence) -> str:

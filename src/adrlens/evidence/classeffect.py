@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 
 from adrlens.evidence.causes import norm_pts
-from adrlens.evidence.confounding import source_label
+from adrlens.evidence.common import source_label
 from adrlens.jsonsafe import json_safe
 from adrlens.model import ClassEffectData, Evidence
 from adrlens.signals import ebgm as mgps

@@ -31,7 +31,7 @@ import duckdb
 
 from adrlens.evidence import causes as curated
 from adrlens.evidence.causes import UNINFORMATIVE_INDICATIONS, Cause, curated_causes, norm_pts
-from adrlens.evidence.indication import indication_overlap
+from adrlens.evidence.common import source_label
 from adrlens.jsonsafe import json_safe
 from adrlens.model import ConfoundingData, Evidence
 from adrlens.signals import rules
@@ -39,20 +39,6 @@ from adrlens.signals.measures import Measures
 from adrlens.signals.tables import Exclusion, SignalSettings, Table2x2, count_tables
 from adrlens.sources import registry
 from adrlens.store import queries
-
-__all__ = [
-    "DATA_MIN_CASES",
-    "DATA_MIN_LIFT",
-    "UNINFORMATIVE_INDICATIONS",
-    "Cause",
-    "confounding",
-    "curated_causes",
-    "fmt",
-    "indication_overlap",
-    "norm_pts",
-    "source_label",
-    "sources_with_drug",
-]
 
 # Data-driven indications: an indication counts as a confounder of the condition when, among reports
 # without the drug, it is at least DATA_MIN_LIFT times as frequent in reports with the event as in those
@@ -62,20 +48,6 @@ DATA_MIN_CASES = 5
 # The exclusions of the count tables.
 INDICATION, CODRUG = "indication", "codrug"
 _MEASURE_KEYS = ("e", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975", "prr", "chi2")
-
-
-# -- helpers shared with classeffect ----------------------------------------------------------------------
-def source_label(
-    con: duckdb.DuckDBPyConnection, settings: SignalSettings, summary: dict[str, dict[str, Any]] | None = None
-) -> str:
-    """A named source with its period and exposure definition: "FAERS 2004Q1-2012Q3 (suspect drugs)".
-
-    `summary` is `store.queries.source_summary(con)` when the caller already has it."""
-    src = registry.get(settings.source)
-    info = (summary if summary is not None else queries.source_summary(con)).get(settings.source, {})
-    lo, hi = info.get("first_quarter"), info.get("last_quarter")
-    period = f" {lo}" + (f"-{hi}" if hi != lo else "") if lo else ""
-    return f"{src.short}{period} ({src.exposure_words(settings.role)})"
 
 
 def sources_with_drug(con: duckdb.DuckDBPyConnection, drug: str, settings: SignalSettings) -> dict[str, int]:

@@ -19,7 +19,6 @@ what the evidence layer uses.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -35,70 +34,13 @@ from adrlens.sources.knowledge import literature as lit_src
 from adrlens.sources.knowledge import profiles as prof_src
 from adrlens.sources.knowledge import sider as sider_src
 from adrlens.vocab.names import IngredientNamer  # the package's one drug namer
+from adrlens.vocab.terms import map_to_pt
 
 KNOWLEDGE_TABLES = ("label_effect", "literature_pair", "drug_profile", "drug_class", "drug_indication")
 
 Progress = Callable[[str], None]
 
 
-# -- PT mapping -----------------------------------------------------------------------------------------
-# US -> British spellings (MedDRA names are British: "Paraesthesia", "Anaemia", "Diarrhoea").
-_SPELLING = [
-    (r"esthesia", "aesthesia"),
-    (r"hypaesthesia", "hypoaesthesia"),
-    (r"emia\b", "aemia"),
-    (r"\bhem", "haem"),
-    (r"\bedema", "oedema"),
-    (r" edema", " oedema"),
-    (r"esophag", "oesophag"),
-    (r"diarrhea", "diarrhoea"),
-    (r"dyspnea", "dyspnoea"),
-    (r"apnea", "apnoea"),
-    (r"ischemi", "ischaemi"),
-    (r"\bestrogen", "oestrogen"),
-    (r"\bfetal", "foetal"),
-    (r"tumor", "tumour"),
-    (r"celiac", "coeliac"),
-    (r"gynecomastia", "gynaecomastia"),
-    (r"pediatric", "paediatric"),
-    (r"izing\b", "ising"),
-    (r"ization\b", "isation"),
-    (r"leukemia", "leukaemia"),
-]
-
-
-def _variants(term: str) -> list[tuple[str, str]]:
-    """Candidate PT spellings of a term, with the rule that made each."""
-    t = " ".join(term.lower().replace("’", "'").split())
-    out = [(t, "exact")]
-    if "," in t:  # MeSH inverted names: "arrhythmia, sinus" -> "sinus arrhythmia"
-        head, _, tail = t.partition(",")
-        out.append((f"{tail.strip()} {head.strip()}", "mesh inverted"))
-    british = []
-    for cand, how in out:
-        b = cand
-        for pat, rep in _SPELLING:
-            b = re.sub(pat, rep, b)
-        if b != cand:
-            british.append((b, f"{how}, british spelling" if how != "exact" else "british spelling"))
-    out += british
-    out += [
-        (c[:-1], "singular" if h == "exact" else f"{h}, singular")
-        for c, h in list(out)
-        if c.endswith("s") and not c.endswith("ss")
-    ]
-    return out
-
-
-def map_to_pt(term: str, known_pts: set[str]) -> tuple[str | None, str | None]:
-    """A free-text or MeSH term -> (MedDRA PT name, rule) when one of its spellings is a known PT."""
-    for cand, how in _variants(term):
-        if cand in known_pts:
-            return cand, how
-    return None, None
-
-
-# -- helpers --------------------------------------------------------------------------------------------
 def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> None:
     """Materialise python rows as TEMP table `name` (via Arrow, so types are exact)."""
     tbl = pa.Table.from_pylist(rows, schema=schema)

@@ -36,6 +36,8 @@ from adrlens.model import (
 )
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
+from adrlens.sources import registry
+from adrlens.sources.reports import faers_ps
 from adrlens.store.queries import label_listing
 from adrlens.vocab.resolve import resolve_condition, resolve_drug
 
@@ -287,14 +289,17 @@ def test_evaluate_end_to_end_on_euadr_pairs(euadr: Path, store: Path, tmp_path: 
 
 def test_evaluate_with_the_engine_reads_its_evidence(euadr: Path, store: Path, tmp_path: Path) -> None:
     """The engine's evidence keys line up with source_scores: labels, literature and reports are covered."""
-    pytest.importorskip("adrlens.engine")
     pairs = read_refset(euadr)
     subset = [p for p in pairs if p[2] == 1][:3] + [p for p in pairs if p[2] == 0][:3]
     ref = tmp_path / "engine_subset.csv"
     ref.write_text("drug,condition,truth\n" + "".join(f"{d},{c},{t}\n" for d, c, t in subset))
     report = evaluate(ref, store=store, n_boot=200)
     assert report.n_resolved == 6
-    for name in ("combined", "label", "literature", "reports:faers_ps"):
+    for name in ("combined", "label", "literature", "reports:faers"):
         s = report.source(name)
         assert s is not None and s.n_covered >= 3, name
+    # The one-word-PT extract covers exactly the pairs whose narrow terms it can contain (else: not measurable).
+    spec = registry.get(faers_ps.SOURCE)
+    measurable = sum(any(spec.can_contain(p) for p in resolve_condition(c).narrow) for _d, c, _t in subset)
+    assert report.source("reports:faers_ps").n_covered == measurable
     assert all(p["grade"] for p in report.per_pair)

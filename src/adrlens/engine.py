@@ -26,6 +26,7 @@ from adrlens.evidence.reports import describe_sources, report_evidence
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, LabelData, ReportData, Verdict
 from adrlens.signals import rules
 from adrlens.signals.tables import SignalSettings
+from adrlens.sources import registry
 from adrlens.store import db, queries
 from adrlens.verdict import grade
 
@@ -212,15 +213,49 @@ def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
                 else "; no source gives a frequency, so how often it happens is not known from the labels."
             )
         )
-    reps = [e for e in ev if isinstance(e.data, ReportData) and e.direction != "not_available"]
-    if reps:
-        # Quote the source with most of the drug's reports; its narrow term set unless that has no case.
-        biggest = max(e.data.drug_cases for e in reps)
-        cands = [e for e in reps if e.data.drug_cases == biggest]
-        narrow = [e for e in cands if e.data.scope == "narrow" and (e.data.a or 0) > 0]
-        best = narrow[0] if narrow else max(cands, key=lambda e: e.data.a or 0)
-        parts.append(f"Reports: {best.finding}")
+    sentence = reports_sentence(ev)
+    if sentence:
+        parts.append(sentence)
     return " ".join(parts)
+
+
+def _report_source_name(e: Evidence) -> str:
+    if isinstance(e.data, ReportData):
+        name = registry.get(e.data.source_name).name
+        return name + (" (broad term set)" if e.data.scope == "broad" else "")
+    return e.source
+
+
+def reports_sentence(ev: list[Evidence]) -> str:
+    """What the reports say, over every report source and count table, by the one signal rule (each record's
+    direction): a signal anywhere is named with its sources, so the answer never says "no signal" while
+    another part of it shows one."""
+    counted = [e for e in ev if e.kind in ("reports", "count_table") and e.direction != "not_available"]
+    signals = [e for e in counted if e.direction == "supports"]
+    if signals:
+        names = list(dict.fromkeys(_report_source_name(e) for e in signals))
+        with_signal = {e.data.source_name for e in signals if isinstance(e.data, ReportData)}
+        quiet = list(
+            dict.fromkeys(
+                registry.get(e.data.source_name).name
+                for e in counted
+                if isinstance(e.data, ReportData) and e.data.source_name not in with_signal
+            )
+        )
+        return (
+            f"Reports: more often than expected in {'; '.join(names)} (a hypothesis to be checked, not proof)"
+            + (f"; not in {' or '.join(quiet)}" if quiet else "")
+            + "."
+        )
+    reps = [e for e in counted if isinstance(e.data, ReportData)]
+    if not reps:
+        return ""
+    # No source shows a signal: quote the one with most of the drug's reports; its narrow set if it has cases.
+    biggest = max(e.data.drug_cases for e in reps)
+    cands = [e for e in reps if e.data.drug_cases == biggest]
+    narrow = [e for e in cands if e.data.scope == "narrow" and (e.data.a or 0) > 0]
+    best = narrow[0] if narrow else max(cands, key=lambda e: e.data.a or 0)
+    return f"Reports: no source shows it more often than expected. {best.finding}"
 
 
 def answer(question: str, store: str | Path | None = None) -> Answer:

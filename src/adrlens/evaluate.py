@@ -286,7 +286,26 @@ def source_scores(answer: Answer) -> dict[str, float | None]:
     return out
 
 
-# The call each source's score makes at its natural signal threshold, for sensitivity/specificity.
+RULE_CALL = "signal by the one rule (adrlens.signals.rules)"
+
+
+def source_calls(answer: Answer) -> dict[str, bool]:
+    """Report sources and count tables call a pair by the one signal rule (each record's direction comes from
+    `adrlens.signals.rules.call`), named as in `source_scores`."""
+    out: dict[str, bool] = {}
+    for e in answer.evidence_by_kind("reports"):
+        if e.direction == "not_available":
+            continue
+        name = f"reports:{e.data.source_name}" + (":broad" if e.data.scope == "broad" else "")
+        out[name] = out.get(name, False) or e.data.signal
+    tables = [e for e in answer.evidence_by_kind("count_table") if e.data.rows]
+    if tables:
+        out["count_table"] = any(e.direction == "supports" for e in tables)
+    return out
+
+
+# The call each source's score makes at its natural threshold, for sensitivity/specificity (report sources
+# and count tables use the one signal rule instead: `source_calls`).
 def _threshold(source: str) -> tuple[str, Callable[[float], bool]] | None:
     if source in ("label", "label:narrow"):
         return "listed on a label", lambda s: s >= 1
@@ -384,7 +403,14 @@ def _default_answer_fn(store: str | Path | None) -> AnswerFn:
     return fn
 
 
-def _source_result(name: str, rows: list[tuple[float, int]], n_pairs: int, n_boot: int, seed: int) -> SourceResult:
+def _source_result(
+    name: str,
+    rows: list[tuple[float, int]],
+    n_pairs: int,
+    n_boot: int,
+    seed: int,
+    calls: list[tuple[bool, int]] | None = None,
+) -> SourceResult:
     s = np.array([r[0] for r in rows], dtype=float)
     t = np.array([r[1] for r in rows], dtype=int)
     n_pos, n_neg = int(t.sum()), int(len(t) - t.sum())
@@ -393,7 +419,10 @@ def _source_result(name: str, rows: list[tuple[float, int]], n_pairs: int, n_boo
         a = auc(s, t)
         lo, hi = bootstrap_auc(s, t, n_boot=n_boot, seed=seed)
     th = _threshold(name)
-    ss = {th[0]: _rates([th[1](x) for x in s], t)} if th and len(t) else {}
+    if calls:
+        ss = {RULE_CALL: _rates([c for c, _ in calls], [tr for _, tr in calls])}
+    else:
+        ss = {th[0]: _rates([th[1](x) for x in s], t)} if th and len(t) else {}
     return SourceResult(name, n_pairs, len(rows), n_pos, n_neg, a, lo, hi, ss)
 
 
@@ -416,6 +445,7 @@ def evaluate(
     unresolved: list[dict[str, Any]] = []
     per_pair: list[dict[str, Any]] = []
     by_source: dict[str, list[tuple[float, int]]] = {}
+    by_call: dict[str, list[tuple[bool, int]]] = {}
     grades: list[tuple[str, int]] = []
     for i, (drug, cond, truth) in enumerate(pairs):
         if progress:
@@ -437,6 +467,8 @@ def evaluate(
         for name, v in scores.items():
             if v is not None:
                 by_source.setdefault(name, []).append((v, truth))
+        for name, called in source_calls(ans).items():
+            by_call.setdefault(name, []).append((called, truth))
         grades.append((ans.verdict.grade, truth))
         per_pair.append(
             {
@@ -454,7 +486,9 @@ def evaluate(
     # Fixed sources first (even when empty, so a missing source shows as 0 covered), reports by name.
     names = [COMBINED, "label", "label:narrow", "literature", "count_table"]
     names += sorted(n for n in by_source if n not in names)
-    results = [_source_result(n, by_source.get(n, []), len(pairs), n_boot, seed) for n in names]
+    results = [
+        _source_result(n, by_source.get(n, []), len(pairs), n_boot, seed, by_call.get(n)) for n in names
+    ]
     combined = results[0]
     if grades:
         combined.sens_spec = grade_sens_spec([g for g, _ in grades], [t for _, t in grades])

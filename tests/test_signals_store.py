@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from functools import partial
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from adrlens.build import ingest as build_ingest
 from adrlens.cli import app
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
+from adrlens.sources.reports import faers_ps
+from adrlens.store import db as store
 
 
 def _count_rows(store: Path, drug: str, pts: list[str]) -> list[dict]:
@@ -100,6 +103,28 @@ def test_signal_cli_text_and_json(real_store: Path) -> None:
     assert v["trend"][-1]["a"] == v["table"]["a"]
 
 
+def test_signal_json_has_the_same_keys_in_every_source_with_null_for_undefined(real_store: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["signal", "amlodipine", "peripheral neuropathy", "--store", str(real_store), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    sources = json.loads(res.output)["sources"]
+    statuses = {v["status"] for v in sources.values()}
+    assert {lookup.STATUS_COUNTED, lookup.STATUS_NO_DRUG} <= statuses  # amlodipine is not in VAERS
+    keys = {frozenset(v) for v in sources.values()}
+    assert len(keys) == 1, keys
+    for v in sources.values():
+        assert set(v["ebgm"]) == {"ebgm", "eb05", "eb95", "note"}  # eb05 is there, null, when a = 0
+        assert set(v["signal"]) == {"signal", "inverse", "criteria_met", "evans", "reason"}
+    zero = [v for v in sources.values() if v["status"] == lookup.STATUS_COUNTED and v["table"]["a"] == 0]
+    assert zero and all(v["ebgm"]["eb05"] is None and v["signal"]["signal"] is False for v in zero)
+    # The one-word extract cannot contain the multi-word narrow terms: they are named, not counted as zero.
+    ps = sources[faers_ps.SOURCE]
+    assert "neuropathy peripheral" in ps["not_measurable_pts"] and ps["table"]["pts"] == ["polyneuropathy"]
+    text = CliRunner().invoke(app, ["signal", "amlodipine", "peripheral neuropathy", "--store", str(real_store)])
+    assert "no reports, so no ratio" in text.output and "not measurable here" in text.output
+
+
 def test_signal_cli_unknown_drug_is_a_clear_error(real_store: Path) -> None:
     from adrlens.errors import ResolutionError
 
@@ -121,16 +146,18 @@ def test_all_pairs_parquet(real_store: Path, tmp_path: Path) -> None:
     assert min(t.column("a").to_pylist()) >= 1
 
 
-def test_build_is_idempotent_on_reingest(real_store: Path, data_dir: Path) -> None:
-    con = duckdb.connect(str(real_store), read_only=True)
-    before = con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall()
-    con.close()
-    s = ingest([data_dir / "vaers" / "complete"], real_store)
+def test_build_is_idempotent_on_reingest(real_store: Path, data_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(real_store, copy)
+    with store.connect(copy) as con:
+        before = con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall()
+        pairs = con.execute("SELECT count(*) FROM pair_stats").fetchall()
+    s = build_ingest([data_dir / "vaers" / "complete"], copy)  # every part rebuilt, nothing counted twice
     assert not s.ingested
-    con = duckdb.connect(str(real_store), read_only=True)
-    assert con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall() == before
+    with store.connect(copy) as con:
+        assert con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall() == before
+        assert con.execute("SELECT count(*) FROM pair_stats").fetchall() == pairs
     counts = dict(before)
-    con.close()
     assert counts["vaers"] == 203_446 and counts["faers_ps"] == 215_867
 
 

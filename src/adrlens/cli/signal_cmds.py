@@ -94,12 +94,15 @@ def signal(
             f"\n[bold]{src}[/] (role {t['settings']['role']}): a={t['a']:,} b={t['b']:,} c={t['c']:,} "
             f"d={t['d']:,} N={t['n']:,}; expected {_fmt(m['e'])} (stratified age x sex x year)"
         )
-        console.print(
-            f"  PRR {_fmt(m['prr'])} ({_fmt(m['prr_lo'])}-{_fmt(m['prr_hi'])}) chi2 {_fmt(m['chi2'], 1)}"
-            f" | ROR {_fmt(m['ror'])} ({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])})"
-            f" | IC {_fmt(m['ic'])} (IC025 {_fmt(m['ic025'])})"
-            + (f" | EBGM {_fmt(e['ebgm'])} (EB05 {_fmt(e['eb05'])}, EB95 {_fmt(e['eb95'])})" if e else "")
-        )
+        if t["a"] == 0:  # no ratio or interval for an empty cell: a Haldane estimate is no measurement
+            console.print("  no reports, so no ratio or interval (the --json output keeps the raw measures)")
+        else:
+            console.print(
+                f"  PRR {_fmt(m['prr'])} ({_fmt(m['prr_lo'])}-{_fmt(m['prr_hi'])}) chi2 {_fmt(m['chi2'], 1)}"
+                f" | ROR {_fmt(m['ror'])} ({_fmt(m['ror_lo'])}-{_fmt(m['ror_hi'])})"
+                f" | IC {_fmt(m['ic'])} (IC025 {_fmt(m['ic025'])})"
+                f" | EBGM {_fmt(e['ebgm'])} (EB05 {_fmt(e['eb05'])}, EB95 {_fmt(e['eb95'])})"
+            )
         call = r["signal"]
         console.print(
             ("  signal: " if call["signal"] else "  no signal (which is not 'no'): ")

@@ -206,7 +206,7 @@ def ensure_store(cases: int, work: Path) -> Path:
         print(f"  generated {cases:,} cases in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     t = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "adrlens.cli", "ingest", str(data), "--store", str(store), "--quiet"],
+        [sys.executable, "-m", "adrlens.cli", "ingest", str(data), "--store", str(store), "--quiet", "--reports-only"],
         check=True,
         cwd=ROOT,
     )

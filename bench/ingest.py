@@ -63,7 +63,7 @@ def bench_size(cases: int, quarters: int, work: Path, keep: bool) -> dict:
     for p in (store, raw):
         p.unlink(missing_ok=True)
     ours_wall, ours_peak = _peak_of(
-        [sys.executable, "-m", "adrlens.cli", "ingest", str(data), "--store", str(store), "--quiet"]
+        [sys.executable, "-m", "adrlens.cli", "ingest", str(data), "--store", str(store), "--quiet", "--reports-only"]
     )
     raw_wall, raw_peak = _peak_of([sys.executable, "-c", RAW_READ, str(data), str(raw)])
     import duckdb

@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from adrlens.errors import AdrlensError, DataNotFoundError, ResolutionError, StoreError
+from adrlens.jsonsafe import finite
 from adrlens.model import GRADES, Answer, ReportData
 
 AnswerFn = Callable[[str, str], Answer]
@@ -203,15 +204,7 @@ def grade_sens_spec(grades: Sequence[str], truth: Sequence[int]) -> dict[str, di
 
 
 # -- scores from an answer ------------------------------------------------------------------------------
-def _num(x: Any) -> float | None:
-    """A finite float or None (None, NaN, inf and non-numbers are 'no value')."""
-    if isinstance(x, bool) or x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+_num = finite  # a finite float or None (None, NaN, inf and non-numbers are 'no value')
 
 
 def _log(x: Any, base: float = math.e) -> float | None:
@@ -486,9 +479,7 @@ def evaluate(
     # Fixed sources first (even when empty, so a missing source shows as 0 covered), reports by name.
     names = [COMBINED, "label", "label:narrow", "literature", "count_table"]
     names += sorted(n for n in by_source if n not in names)
-    results = [
-        _source_result(n, by_source.get(n, []), len(pairs), n_boot, seed, by_call.get(n)) for n in names
-    ]
+    results = [_source_result(n, by_source.get(n, []), len(pairs), n_boot, seed, by_call.get(n)) for n in names]
     combined = results[0]
     if grades:
         combined.sens_spec = grade_sens_spec([g for g, _ in grades], [t for _, t in grades])

@@ -1,4 +1,4 @@
-"""Plain-JSON values: numpy scalars and arrays to Python, NaN and infinities to None, dataclasses to dicts.
+"""Plain numbers and plain JSON: numpy values to Python, NaN and infinities to None, dataclasses to dicts.
 
 Every JSON output of adrlens passes through `json_safe`, so a program reading it never meets NaN (JSON
 has none) and an undefined number is always null.
@@ -11,6 +11,17 @@ import math
 from typing import Any
 
 import numpy as np
+
+
+def finite(x: Any) -> float | None:
+    """A finite float, or None for missing, NaN, infinite, boolean or non-numeric values."""
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def json_safe(x: Any) -> Any:

@@ -28,11 +28,22 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Quarterly zips, extracted folders or table files.")],
     store: StoreOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    reports_only: Annotated[
+        bool,
+        typer.Option(
+            "--reports-only",
+            help="Build only the report tables (for signal and signals); ask needs a full build.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Add FDA FAERS/AERS quarterly releases or VAERS yearly files to a store; every derived table is rebuilt."""
-    from adrlens.build import ingest as run_ingest
+    from functools import partial
 
+    from adrlens.build import PARTS, REPORTS_ONLY
+    from adrlens.build import ingest as build_ingest
+
+    run_ingest = partial(build_ingest, parts=REPORTS_ONLY if reports_only else PARTS)
     target = _store(store)
     if quiet or as_json:
         summary = run_ingest(paths, target)

@@ -12,6 +12,8 @@ import math
 from html import escape
 from typing import Any
 
+from adrlens.jsonsafe import finite
+
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 COLOURS = {"ror": "#1f4e99", "ebgm": "#c25400", "ic": "#2b7a3d", "grid": "#d9dde3", "ref": "#555", "text": "#222"}
 # Ticks for log-scale ratio axes; the ones inside the drawn range are used.
@@ -21,15 +23,7 @@ RATIO_LIMITS = (0.01, 1000.0)
 IC_LIMITS = (-4.0, 8.0)  # the same for IC: a = 0 gives IC025 near -11, which would squash every other row
 
 
-def num(x: Any) -> float | None:
-    """A finite float, or None for missing, NaN, infinite or non-numeric values."""
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+num = finite  # a finite float, or None for missing, NaN, infinite or non-numeric values
 
 
 def _pos(x: Any) -> float | None:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from adrlens.jsonsafe import finite
+
 MIN_CASES = 3
 ROR_LOWER = 1.0
 IC_LOWER = 0.0
@@ -40,16 +42,6 @@ CRITERIA: tuple[tuple[str, str, str], ...] = (
     ("ic", "ic025", f"IC025 > {IC_LOWER:g}"),
     ("ebgm", "eb05", f"EB05 >= {EB05_MIN:g}"),
 )
-
-
-def _finite(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if np.isfinite(v) else None
 
 
 def _met(key: str, value: float | None) -> bool:
@@ -90,12 +82,12 @@ def call(
 ) -> SignalCall:
     """Whether a measured table is a signal (and an inverse association), and why."""
     a = int(a or 0)
-    values = {"ror": _finite(ror_lo), "ic": _finite(ic025), "ebgm": _finite(eb05)}
+    values = {"ror": finite(ror_lo), "ic": finite(ic025), "ebgm": finite(eb05)}
     met = tuple(k for k, _m, _w in CRITERIA if _met(k, values[k]))
     signal = a >= MIN_CASES and bool(met)
-    ror_hi_v, e_v = _finite(ror_hi), _finite(e) or 0.0
+    ror_hi_v, e_v = finite(ror_hi), finite(e) or 0.0
     inverse = not signal and ror_hi_v is not None and ror_hi_v < ROR_UPPER_INVERSE and e_v >= MIN_E_INVERSE
-    prr_v, chi2_v = _finite(prr), _finite(chi2)
+    prr_v, chi2_v = finite(prr), finite(chi2)
     evans = a >= EVANS_MIN_CASES and prr_v is not None and prr_v >= EVANS_PRR and (chi2_v or 0.0) >= EVANS_CHI2
     words = {k: w for k, _m, w in CRITERIA}
     if signal:

@@ -104,6 +104,17 @@ def _q(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+@dataclass(frozen=True)
+class TableMeta:
+    """What a count table's catalogue entry (counts.catalogue) says about it: none of it is in the cells."""
+
+    period: str | None = None  # from the table's own name or its catalogue entry
+    unit: str = UNIT_REPORTS
+    flagged_only: bool = False
+    provenance: str = ""  # where the table comes from
+    note: str | None = None  # a caution that holds for the whole table
+
+
 class AggregateSource:
     """One published count table. Subclasses build the cell table in `_load()`: source, drug, event,
     drug_raw, event_raw, a, b, c, d, n (int64, null = unknowable) and pub_* published statistics."""
@@ -114,23 +125,15 @@ class AggregateSource:
         "them more than once, so a concept count cannot be derived from this table"
     )
 
-    def __init__(
-        self,
-        path: Path,
-        name: str,
-        period: str | None,
-        unit: str,
-        flagged_only: bool,
-        provenance: str = "",
-        note: str | None = None,
-    ) -> None:
+    def __init__(self, path: Path, meta: TableMeta | None = None) -> None:
+        meta = meta or TableMeta()
         self.path = path
-        self.name = name
-        self.period = period  # from the table's own data or its catalogue entry (counts.catalogue)
-        self.unit = unit
-        self.flagged_only = flagged_only
-        self.provenance = provenance  # where the table comes from, as declared in counts.catalogue
-        self.note = note  # a caution that holds for the whole table
+        self.name = self.table_name(path)
+        self.period = meta.period if meta.period is not None else self.period_from(path)
+        self.unit = meta.unit
+        self.flagged_only = meta.flagged_only
+        self.provenance = meta.provenance
+        self.note = meta.note
         self._cells: pa.Table | None = None
         self._index: dict[tuple[str, str], list[int]] | None = None
         self._drug_rows: dict[str, list[int]] = {}
@@ -139,9 +142,38 @@ class AggregateSource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.period} {self.path.name}>"
 
+    @staticmethod
+    def table_name(path: Path) -> str:
+        """The table's name in the store and the answer ('class_tables:pvlrt_statin_2014q3_2020q4')."""
+        raise NotImplementedError
+
+    @staticmethod
+    def period_from(path: Path) -> str | None:
+        """The period the table's own file says, when its catalogue entry declares none."""
+        return None
+
     # -- loading ------------------------------------------------------------------------------------------
     def _load(self) -> pa.Table:
         raise NotImplementedError
+
+    def _cell_table(self, drug_raw: list[str], event_raw: list[str], counts: dict[str, pa.Array | None]) -> pa.Table:
+        """The cell table from raw names and count columns: names normalised once per distinct name, a count
+        column given as None is unknowable (null); further keys (pub_*) are kept as published."""
+        rows = len(drug_raw)
+        keys = {x: normalise_drug(x) for x in set(drug_raw)}
+        null = pa.nulls(rows, pa.int64())
+        cols: dict[str, pa.Array] = {
+            "source": pa.array([self.name] * rows, pa.string()),
+            "drug": pa.array([keys[x] for x in drug_raw], pa.string()),
+            "event": pa.array([normalise_event(x) for x in event_raw], pa.string()),
+            "drug_raw": pa.array(drug_raw, pa.string()),
+            "event_raw": pa.array(event_raw, pa.string()),
+        }
+        counts = dict(counts)
+        for k in ("a", "b", "c", "d", "n"):
+            v = counts.pop(k, None)
+            cols[k] = null if v is None else v
+        return pa.table({**cols, **counts})
 
     def _ensure(self) -> pa.Table:
         if self._cells is None:

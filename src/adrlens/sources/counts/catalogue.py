@@ -18,7 +18,14 @@ from pathlib import Path
 
 from adrlens.config import data_dir as _default_data_dir
 from adrlens.errors import DataNotFoundError
-from adrlens.sources.counts.base import UNIT_PAIRS, UNIT_REPORTS, AggregateSource, NotCoveredError, PairCounts
+from adrlens.sources.counts.base import (
+    UNIT_PAIRS,
+    UNIT_REPORTS,
+    AggregateSource,
+    NotCoveredError,
+    PairCounts,
+    TableMeta,
+)
 from adrlens.sources.counts.class_tables import ClassTable
 from adrlens.sources.counts.flagged import AersEbgmTable, SignalsTable
 from adrlens.sources.counts.openfda_app import OPENFDA_APP_NOTE, OpenFdaAppTable, cumulative_period
@@ -59,14 +66,8 @@ class TableFamily:
 
     def open(self, path: Path) -> AggregateSource:
         """The table in `path` (cheap: it is read on first use)."""
-        return self.reader(
-            path,
-            period=self.period_of(path),
-            unit=self.unit,
-            flagged_only=self.flagged_only,
-            provenance=self.provenance,
-            note=self.note,
-        )
+        meta = TableMeta(self.period_of(path), self.unit, self.flagged_only, self.provenance, self.note)
+        return self.reader(path, meta)
 
 
 _PVLRT = "c7rishi/pvLRT@69c93d5 (GPL-3 R package; built from FDA FAERS)"

@@ -22,6 +22,7 @@ from adrlens.sources.counts.base import (
     UNIT_PAIRS,
     AggregateSource,
     PairCounts,
+    TableMeta,
     _q,
     _read_sql,
     normalise_drug,
@@ -35,21 +36,15 @@ class ClassTable(AggregateSource):
 
     kind = "class_tables"
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        period: str | None = None,
-        unit: str = UNIT_PAIRS,
-        flagged_only: bool = False,
-        provenance: str = "",
-        note: str | None = None,
-    ) -> None:
-        stem = path.name.removesuffix(".gz").removesuffix(".csv")
-        super().__init__(path, f"class_tables:{stem}", period, unit, flagged_only, provenance, note)
+    def __init__(self, path: Path, meta: TableMeta | None = None) -> None:
+        super().__init__(path, meta or TableMeta(unit=UNIT_PAIRS))
         self.has_other_row = False
         self.grand_total: int | None = None
         self._drug_totals: dict[str, int] = {}
+
+    @staticmethod
+    def table_name(path: Path) -> str:
+        return "class_tables:" + path.name.removesuffix(".gz").removesuffix(".csv")
 
     @staticmethod
     def _is_other(label: str) -> bool:

@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 
 from adrlens.sources.counts.base import (
-    UNIT_REPORTS,
     AggregateSource,
     PairCounts,
+    TableMeta,
     _q,
     _read_sql,
     normalise_drug,
@@ -31,20 +31,13 @@ class SignalsTable(AggregateSource):
 
     kind = "signals"
 
-    def __init__(
-        self,
-        path: Path,
-        n: int = SIGNALS_N,
-        *,
-        period: str | None = None,
-        unit: str = UNIT_REPORTS,
-        flagged_only: bool = True,
-        provenance: str = "",
-        note: str | None = None,
-    ) -> None:
+    @staticmethod
+    def table_name(path: Path) -> str:
         # The folder names the period: signals_2025q4_2026q1 -> 'signals:2025q4_2026q1'.
-        name = "signals:" + path.parent.name.removeprefix("signals_")
-        super().__init__(path, name, period, unit, flagged_only, provenance, note)
+        return "signals:" + path.parent.name.removeprefix("signals_")
+
+    def __init__(self, path: Path, meta: TableMeta | None = None, n: int = SIGNALS_N) -> None:
+        super().__init__(path, meta or TableMeta(flagged_only=True))
         self.n = n
         self._drug_total: dict[str, int] = {}
         self._event_total: dict[str, int] = {}
@@ -104,17 +97,12 @@ class AersEbgmTable(AggregateSource):
 
     kind = "aers_ebgm"
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        period: str | None = None,
-        unit: str = UNIT_REPORTS,
-        flagged_only: bool = True,
-        provenance: str = "",
-        note: str | None = None,
-    ) -> None:
-        super().__init__(path, "aers_ebgm:ohdsi_kb", period, unit, flagged_only, provenance, note)
+    def __init__(self, path: Path, meta: TableMeta | None = None) -> None:
+        super().__init__(path, meta or TableMeta(flagged_only=True))
+
+    @staticmethod
+    def table_name(path: Path) -> str:
+        return "aers_ebgm:ohdsi_kb"
 
     def _load(self) -> pa.Table:
         t = _read_sql(
@@ -128,26 +116,15 @@ class AersEbgmTable(AggregateSource):
             "group by all order by 1, 2",
             self.path,
         )
-        d_raw, e_raw = t.column("drug_raw").to_pylist(), t.column("event_raw").to_pylist()
-        keys = {x: normalise_drug(x) for x in set(d_raw)}
-        rows = t.num_rows
-        null = pa.nulls(rows, pa.int64())
-        return pa.table(
+        return self._cell_table(
+            t.column("drug_raw").to_pylist(),
+            t.column("event_raw").to_pylist(),
             {
-                "source": pa.array([self.name] * rows, pa.string()),
-                "drug": pa.array([keys[x] for x in d_raw], pa.string()),
-                "event": pa.array([normalise_event(x) for x in e_raw], pa.string()),
-                "drug_raw": pa.array(d_raw, pa.string()),
-                "event_raw": pa.array(e_raw, pa.string()),
                 "a": t.column("a").cast(pa.int64()),
-                "b": null,
-                "c": null,
-                "d": null,
-                "n": null,
                 "pub_ebgm": t.column("ebgm").cast(pa.float64()),
                 "pub_eb05": t.column("eb05").cast(pa.float64()),
                 "pub_hoi_concept_id": t.column("hoi").cast(pa.float64()),
-            }
+            },
         )
 
     def _row_note(self, row: dict) -> str | None:

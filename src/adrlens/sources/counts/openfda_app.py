@@ -14,13 +14,11 @@ import numpy as np
 import pyarrow as pa
 
 from adrlens.sources.counts.base import (
-    UNIT_REPORTS,
     AggregateSource,
     PairCounts,
+    TableMeta,
     _q,
     _read_sql,
-    normalise_drug,
-    normalise_event,
 )
 
 OPENFDA_APP_N = 6_145_409  # AB + CD on every row of every file: openFDA's whole database, not the period
@@ -47,21 +45,18 @@ class OpenFdaAppTable(AggregateSource):
 
     kind = "fda_openfda_2x2_by_quarter"
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        period: str | None = None,
-        unit: str = UNIT_REPORTS,
-        flagged_only: bool = True,
-        provenance: str = "",
-        note: str | None = None,
-    ) -> None:
-        stem = path.name.split(".")[0]
-        period = period if period is not None else cumulative_period(path)
-        super().__init__(path, f"openfda_app:{stem}", period, unit, flagged_only, provenance, note)
+    def __init__(self, path: Path, meta: TableMeta | None = None) -> None:
+        super().__init__(path, meta or TableMeta(flagged_only=True))
         self.n_column_values: set[int] = set()
         self.inconsistent_rows = 0
+
+    @staticmethod
+    def table_name(path: Path) -> str:
+        return "openfda_app:" + path.name.split(".")[0]
+
+    @staticmethod
+    def period_from(path: Path) -> str | None:
+        return cumulative_period(path)
 
     def _load(self) -> pa.Table:
         t = _read_sql(
@@ -81,27 +76,18 @@ class OpenFdaAppTable(AggregateSource):
         bad = A > AC
         self.inconsistent_rows = int(bad.sum())
         c = pa.array(np.where(bad, 0, AC - A), pa.int64(), mask=bad)
-        d_raw, e_raw = t.column("d").to_pylist(), t.column("e").to_pylist()
-        keys = {x: normalise_drug(x) for x in set(d_raw)}
-        n = t.num_rows
-        null = pa.nulls(n, pa.int64())
-        return pa.table(
+        return self._cell_table(
+            t.column("d").to_pylist(),
+            t.column("e").to_pylist(),
             {
-                "source": pa.array([self.name] * n, pa.string()),
-                "drug": pa.array([keys[x] for x in d_raw], pa.string()),
-                "event": pa.array([normalise_event(x) for x in e_raw], pa.string()),
-                "drug_raw": pa.array(d_raw, pa.string()),
-                "event_raw": pa.array(e_raw, pa.string()),
                 "a": pa.array(A, pa.int64()),
                 "b": pa.array(AB - A, pa.int64()),
                 "c": c,
-                "d": null,
-                "n": null,
                 "pub_prr": t.column("PRR"),
                 "pub_drug_total": pa.array(AB, pa.int64()),
                 "pub_event_total": pa.array(AC, pa.int64()),
                 "pub_cd": pa.array(CD, pa.int64()),
-            }
+            },
         )
 
     def _row_note(self, row: dict) -> str | None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from adrlens import config
 from adrlens.errors import ResolutionError
 from adrlens.vocab.question import Question, Understood, parse, understand
 
@@ -186,17 +185,9 @@ def test_warm_speed() -> None:
     print(f"warm understand(): {per * 1000:.0f} ms per question")
 
 
-def _existing_store() -> Path | None:
-    for p in (Path("/tmp/t4/s.duckdb"), config.default_store()):
-        if p.is_file():
-            return p
-    return None
-
-
-def test_cli_unknown_drug_exits_2_without_traceback() -> None:
-    store = _existing_store()
-    if store is None:  # `ask` builds a missing store first (minutes): not in a fast test
-        pytest.skip("no built store; the CLI builds one before answering")
+def test_cli_unknown_drug_exits_2_without_traceback(tmp_path: Path) -> None:
+    # The question is understood before any store is opened, so a typo fails at once, store or not.
+    store = tmp_path / "no-store-needed.duckdb"
     env = {**os.environ, "COLUMNS": "300"}
     t = time.perf_counter()
     proc = subprocess.run(

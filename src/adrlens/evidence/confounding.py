@@ -36,7 +36,7 @@ from adrlens.jsonsafe import json_safe
 from adrlens.model import ConfoundingData, Evidence
 from adrlens.signals import rules
 from adrlens.signals.measures import Measures
-from adrlens.signals.tables import Exclusion, SignalSettings, Table2x2, count_tables
+from adrlens.signals.tables import Exclusion, SignalSettings, Table2x2, case_sets_sql, count_tables
 from adrlens.sources import registry
 from adrlens.store import queries
 
@@ -86,15 +86,10 @@ def measures(t: Table2x2) -> dict[str, Any]:
 
 # -- the other causes present in a source ---------------------------------------------------------------------
 def _cases_ctes(settings: SignalSettings, drug: str, pts: list[str]) -> tuple[str, list]:
-    """CTEs pop (the settings' population), drug (its cases under the role) and event (cases with a PT), for
-    the listing queries below (examples, co-drugs, indication lifts); the 2x2 tables come from count_tables."""
-    pop, params = settings.population_sql()
-    src = settings.source
-    sql = f"""pop AS (SELECT r.caseid FROM report r WHERE {pop}),
-        drug AS (SELECT DISTINCT rd.caseid FROM report_drug rd
-                 WHERE rd.source = ? AND rd.ingredient = ? AND {settings.role_sql()}),
-        event AS (SELECT DISTINCT re.caseid FROM report_event re WHERE re.source = ? AND list_contains(?, re.pt))"""
-    return sql, [*params, src, drug, src, pts]
+    """The case sets of `signals.tables.case_sets_sql` (pop, ev, dc) with `drug` and `event` named for the
+    listing queries below (examples, co-drugs, indication lifts); the 2x2 tables come from count_tables."""
+    sql, params = case_sets_sql(settings, [drug], pts)
+    return sql + ", drug AS (SELECT caseid FROM dc), event AS (SELECT caseid FROM ev)", params
 
 
 def _match_causes(

@@ -6,9 +6,11 @@ from __future__ import annotations
 import duckdb
 
 from adrlens.model import Evidence, LabelData
+from adrlens.sources.knowledge import labels, sider
 from adrlens.store.queries import label_listing
 
-LABEL_SOURCES = ("SIDER 4.1", "SPL (TAC 2017)", "EU SmPC (PROTECT 2015)")
+# The label sources, as their readers name them in label_effect.source.
+LABEL_SOURCES = (sider.SOURCE, labels.SPL_SOURCE, labels.EU_SOURCE)
 
 
 def _drug_known(con: duckdb.DuckDBPyConnection, drug: str) -> dict[str, bool]:

@@ -134,6 +134,27 @@ class Exclusion:
         return f"r.caseid IN ({' UNION '.join(parts)})", params
 
 
+def case_sets_sql(
+    settings: SignalSettings,
+    drugs: Iterable[str],
+    pts: Iterable[str],
+    pop_columns: str = "",
+    pop_params: list | None = None,
+) -> tuple[str, list]:
+    """The case sets every count is made of, as CTEs: `pop` (the settings' population: caseid plus
+    `pop_columns`), `ev` (cases carrying any of the PTs) and `dc` (caseid, ingredient for the drugs under the
+    role rule). Used by `count_tables` and by the listing queries of the evidence layer."""
+    pop, params = settings.population_sql()
+    src = settings.source
+    sql = f"""pop AS (SELECT r.caseid{pop_columns} FROM report r WHERE {pop}),
+        ev AS (SELECT DISTINCT caseid FROM report_event WHERE source = ? AND list_contains(?, pt)),
+        dc AS (SELECT DISTINCT rd.caseid, rd.ingredient FROM report_drug rd
+               WHERE rd.source = ? AND list_contains(?, rd.ingredient) AND {settings.role_sql()})"""
+    drugs_l = list(dict.fromkeys(d.lower().strip() for d in drugs))
+    pts_l = sorted({p.lower().strip() for p in pts if p and p.strip()})
+    return sql, [*(pop_params or []), *params, src, pts_l, src, drugs_l]
+
+
 def _stratum_sql(settings: SignalSettings) -> str:
     if not settings.stratify:
         return "''"
@@ -239,7 +260,6 @@ def count_tables(
     drugs_t = tuple(dict.fromkeys(d.lower().strip() for d in drugs))
     excl = tuple(exclusions)
     src = settings.source
-    pop, pop_params = settings.population_sql()
     flag_cols, flag_params = [], []
     for i, x in enumerate(excl):
         expr, params = x.sql(src)
@@ -248,11 +268,7 @@ def count_tables(
     flags_sel = "".join(f", {c}" for c in flag_cols)
     flags_grp = "".join(f", p.x{i}" for i in range(len(excl)))
     stratum = group_by or _stratum_sql(settings)
-    ctes = f"""pop AS (SELECT r.caseid, {stratum} AS stratum{flags_sel} FROM report r WHERE {pop}),
-        ev AS (SELECT DISTINCT caseid FROM report_event WHERE source = ? AND list_contains(?, pt)),
-        dc AS (SELECT DISTINCT rd.caseid, rd.ingredient FROM report_drug rd
-               WHERE rd.source = ? AND list_contains(?, rd.ingredient) AND {settings.role_sql()})"""
-    params = [*flag_params, *pop_params, src, list(pts_t), src, list(drugs_t)]
+    ctes, params = case_sets_sql(settings, drugs_t, pts_t, f", {stratum} AS stratum{flags_sel}", flag_params)
     margins = [
         (r[0], tuple(bool(x) for x in r[1:-2]), int(r[-2]), int(r[-1]))
         for r in con.execute(

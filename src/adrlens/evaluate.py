@@ -291,7 +291,12 @@ def source_calls(answer: Answer) -> dict[str, bool]:
             continue
         name = f"reports:{e.data.source_name}" + (":broad" if e.data.scope == "broad" else "")
         out[name] = out.get(name, False) or e.data.signal
-    tables = [e for e in answer.evidence_by_kind("count_table") if e.data.rows]
+    # The same pairs as the count-table score: those with a counted cell whose ROR interval is defined.
+    tables = [
+        e
+        for e in answer.evidence_by_kind("count_table")
+        if any(c.get("status", "counted") == "counted" and _num(c.get("ror_lo")) is not None for c in e.data.rows)
+    ]
     if tables:
         out["count_table"] = any(e.direction == "supports" for e in tables)
     return out

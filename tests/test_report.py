@@ -782,3 +782,15 @@ def test_schema_rejects_report_data_with_wrong_keys(change: str) -> None:
         d["evidence"][i]["data"] = dataclasses.asdict(LabelData())
     errors = validate_answer_json(d)
     assert errors and all(e.startswith(f"evidence/{i}/data") for e in errors), errors
+
+
+def test_zero_reports_show_no_ratio_and_a_readable_expected_count() -> None:
+    a = amlodipine_answer()
+    zero = dataclasses.replace(
+        a.evidence_by_kind("reports")[0].data, scope="narrow", a=0, b=6109, e=0.0421, ror=0.5, ror_lo=0.03, ror_hi=8.1
+    )
+    a.evidence.append(Evidence("reports:zero", "reports", "FAERS 2022Q3", "0 reports.", "neutral", "none", zero))
+    md = render_markdown(a)
+    row = next(ln for ln in md.splitlines() if "(narrow terms)" in ln and ln.startswith("|"))
+    assert "none (no reports)" in row and "0.50" not in row and "8.10" not in row
+    assert "| 0.042 |" in row  # not "0.0"

@@ -27,11 +27,9 @@ def describe_sources(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 
 def expected_text(e: float | None) -> str:
-    """E with a precision that makes sense: '25', '1.3', '0.042', '<0.001'."""
+    """E with a precision that makes sense: '25.5', '1.3', '0.042', '<0.001' (never '0.0 expected')."""
     if e is None:
-        return "n/a"
-    if e >= 10:
-        return f"{e:.0f}"
+        return "not available"
     if e >= 1:
         return f"{e:.1f}"
     if e >= 0.001:

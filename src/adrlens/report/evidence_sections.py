@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from adrlens.evidence.reports import expected_text  # E shown the same way in the findings and the table
+from adrlens.jsonsafe import finite
 from adrlens.model import Answer, CountTableData, Evidence, LabelData, LiteratureData, ReportData
 from adrlens.report.charts import num
 from adrlens.report.doc import (
@@ -18,7 +20,6 @@ from adrlens.report.doc import (
     T,
     bullets,
     cite,
-    fmt,
     fmt_count,
     fmt_interval,
     para,
@@ -113,6 +114,7 @@ def _literature_blocks(evs: list[Evidence]) -> list[Block]:
     return [bullets(items, [ev.id for ev in evs])]
 
 
+NO_REPORTS = "none (no reports)"
 _TABLE_MEASURES = ("a", "e", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975", "ebgm", "eb05", "eb95")
 
 
@@ -121,15 +123,15 @@ def _measure_row(source: str, event: str, m: ReportData | dict[str, Any]) -> lis
     v = m if isinstance(m, dict) else {k: getattr(m, k) for k in _TABLE_MEASURES}
     if v.get("a") is None and all(v.get(k) is None for k in ("ror", "ic025", "ebgm")):
         return None  # not measurable, or the drug is not in the source: the finding says so
-    return [
-        [T(source)],
-        [T(event)],
-        [T(fmt_count(v.get("a")))],
-        [T(fmt(v.get("e"), 1))],
-        [T(fmt_interval(v.get("ror"), v.get("ror_lo"), v.get("ror_hi")))],
-        [T(fmt_interval(v.get("ic"), v.get("ic025"), v.get("ic975")))],
-        [T(fmt_interval(v.get("ebgm"), v.get("eb05"), v.get("eb95")))],
-    ]
+    if v.get("a") == 0:  # no ratio or interval for zero reports: a continuity-corrected estimate is no measurement
+        ratios = [[T(NO_REPORTS)], [T(NO_REPORTS)], [T(NO_REPORTS)]]
+    else:
+        ratios = [
+            [T(fmt_interval(v.get("ror"), v.get("ror_lo"), v.get("ror_hi")))],
+            [T(fmt_interval(v.get("ic"), v.get("ic025"), v.get("ic975")))],
+            [T(fmt_interval(v.get("ebgm"), v.get("eb05"), v.get("eb95")))],
+        ]
+    return [[T(source)], [T(event)], [T(fmt_count(v.get("a")))], [T(expected_text(finite(v.get("e"))))], *ratios]
 
 
 def _reports_blocks(evs: list[Evidence], has_measures_chart: bool, condition: str) -> list[Block]:

@@ -112,3 +112,27 @@ def test_no_ebgm_for_pairs_without_reports(engine: Engine) -> None:
     assert zero and all(e.data.eb05 is None and e.data.ebgm is None for e in zero)
     # ... and the sentence quotes no ratio for them
     assert all("no reports, so no ratio" in e.finding for e in zero)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can amlodipine cause peripheral neuropathy?",
+        "Can metformin cause lactic acidosis?",
+        "Can atorvastatin cause rhabdomyolysis?",
+        "Can lisinopril cause hair loss?",
+    ],
+)
+def test_the_answer_never_says_no_signal_and_a_signal_at_once(engine: Engine, question: str) -> None:
+    """One rule decides: the headline, the reasons and the records agree on whether the reports signal."""
+    a = engine.answer(question)
+    signalled = [e for e in a.evidence if e.kind in ("reports", "count_table") and e.direction == "supports"]
+    says_signal = "more often than expected in" in a.verdict.headline
+    says_none = "no source shows it more often than expected" in a.verdict.headline
+    assert says_signal == bool(signalled) and not (says_signal and says_none)
+    reasons_signal = any("disproportionality signal" in r.text for r in a.verdict.reasons)
+    assert reasons_signal == bool(signalled)
+    for e in a.evidence:  # each record's direction is the rule's call on its own numbers
+        if e.kind == "reports" and e.direction != "not_available":
+            assert (e.direction == "supports") == e.data.signal
+            assert ("a disproportionality signal" in e.finding) == e.data.signal

@@ -219,11 +219,8 @@ def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
     return " ".join(parts)
 
 
-def _report_source_name(e: Evidence) -> str:
-    if isinstance(e.data, ReportData):
-        name = registry.get(e.data.source_name).name
-        return name + (" (broad term set)" if e.data.scope == "broad" else "")
-    return e.source
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def reports_sentence(ev: list[Evidence]) -> str:
@@ -233,17 +230,25 @@ def reports_sentence(ev: list[Evidence]) -> str:
     counted = [e for e in ev if e.kind in ("reports", "count_table") and e.direction != "not_available"]
     signals = [e for e in counted if e.direction == "supports"]
     if signals:
-        names = list(dict.fromkeys(_report_source_name(e) for e in signals))
-        with_signal = {e.data.source_name for e in signals if isinstance(e.data, ReportData)}
+        scopes: dict[str, set[str]] = {}
+        for e in signals:
+            if isinstance(e.data, ReportData):
+                scopes.setdefault(e.data.source_name, set()).add(e.data.scope or "narrow")
+        names = [
+            registry.get(src).name + ("" if "narrow" in sc else " (related terms only)") for src, sc in scopes.items()
+        ]
+        n_tables = sum(e.kind == "count_table" for e in signals)
+        if n_tables:
+            names.append(f"{n_tables} published count table{'s' if n_tables > 1 else ''}")
         quiet = list(
             dict.fromkeys(
                 registry.get(e.data.source_name).name
                 for e in counted
-                if isinstance(e.data, ReportData) and e.data.source_name not in with_signal
+                if isinstance(e.data, ReportData) and e.data.source_name not in scopes
             )
         )
         return (
-            f"Reports: more often than expected in {'; '.join(names)} (a hypothesis to be checked, not proof)"
+            f"Reports: more often than expected in {_and(names)} (a hypothesis to be checked, not proof)"
             + (f"; not in {' or '.join(quiet)}" if quiet else "")
             + "."
         )

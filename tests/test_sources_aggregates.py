@@ -12,22 +12,20 @@ import pytest
 
 from adrlens.config import data_dir
 from adrlens.errors import AdrlensError, DataNotFoundError
-from adrlens.sources.counts.aggregates import (
-    OPENFDA_APP_N,
-    SIGNALS_N,
+from adrlens.sources.counts.base import (
     STATUS_ABSENT,
     STATUS_COUNTED,
     STATUS_ZERO,
     UNIT_PAIRS,
     UNIT_REPORTS,
     AggregateSource,
-    ClassTable,
     NotCoveredError,
-    OpenFdaAppTable,
-    SignalsTable,
-    load_all,
     normalise_drug,
 )
+from adrlens.sources.counts.catalogue import load_all
+from adrlens.sources.counts.class_tables import ClassTable
+from adrlens.sources.counts.flagged import SIGNALS_N, SignalsTable
+from adrlens.sources.counts.openfda_app import OPENFDA_APP_N, OpenFdaAppTable
 
 pytestmark = pytest.mark.skipif(
     not (data_dir(required=False) / "faers" / "aggregates").is_dir(), reason="shared data not present"

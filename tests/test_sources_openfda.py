@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from adrlens.errors import AdrlensError
-from adrlens.sources.counts.aggregates import STATUS_COUNTED, STATUS_ZERO
+from adrlens.sources.counts.base import STATUS_COUNTED, STATUS_ZERO
 from adrlens.sources.counts.openfda import (
     EVENT_FIELD,
     MAX_COUNT_BUCKETS,

@@ -45,7 +45,7 @@ def _with_measures(cells: pa.Table, fit_ebgm: bool) -> tuple[pa.Table, mgps.Prio
 
 def build_count_tables(con: duckdb.DuckDBPyConnection, data_dir=None) -> dict[str, int]:
     """(Re)build count_table and count_pair from every shared aggregate table."""
-    from adrlens.sources.counts.aggregates import load_all
+    from adrlens.sources.counts.catalogue import load_all
 
     con.execute("""CREATE OR REPLACE TABLE count_table (name VARCHAR, period VARCHAR, unit VARCHAR,
         flagged_only BOOLEAN, unlisted_status VARCHAR, n_cells BIGINT, prior VARCHAR, note VARCHAR)""")

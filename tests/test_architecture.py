@@ -86,3 +86,13 @@ def test_no_module_is_much_over_500_lines() -> None:
     # The synthetic generator is one job (write a calibrated FAERS release) in one long module.
     big.pop("synth.py", None)
     assert not big, big
+
+
+def test_every_evidence_provider_takes_the_same_arguments() -> None:
+    import inspect
+
+    from adrlens.evidence import PROVIDERS
+
+    assert len(PROVIDERS) == len({p.__module__ for p in PROVIDERS}) == 7
+    for provide in PROVIDERS:
+        assert list(inspect.signature(provide).parameters) == ["con", "q", "settings"], provide.__module__

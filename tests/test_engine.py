@@ -136,3 +136,10 @@ def test_the_answer_never_says_no_signal_and_a_signal_at_once(engine: Engine, qu
         if e.kind == "reports" and e.direction != "not_available":
             assert (e.direction == "supports") == e.data.signal
             assert ("a disproportionality signal" in e.finding) == e.data.signal
+
+
+def test_the_same_question_gives_the_same_json(engine: Engine) -> None:
+    runs = [engine.answer("Can amlodipine cause peripheral neuropathy?").to_dict() for _ in range(2)]
+    for r in runs:
+        r.pop("generated_at")
+    assert json.dumps(runs[0], sort_keys=True) == json.dumps(runs[1], sort_keys=True)

@@ -16,16 +16,10 @@ from pathlib import Path
 
 from adrlens import __version__
 from adrlens.build import ensure_store
-from adrlens.evidence.classeffect import class_effect
-from adrlens.evidence.confounding import confounding
-from adrlens.evidence.count_tables import count_table_evidence
-from adrlens.evidence.indication import indication_overlap
-from adrlens.evidence.label import label_evidence
-from adrlens.evidence.literature import literature_evidence
-from adrlens.evidence.reports import describe_sources, report_evidence
+from adrlens.evidence import PROVIDERS, EvidenceQuery, EvidenceSettings
+from adrlens.evidence.reports import chart_data, describe_sources
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, LabelData, ReportData, Verdict
 from adrlens.signals import rules
-from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
 from adrlens.store import db, queries
 from adrlens.verdict import grade
@@ -39,7 +33,10 @@ _ENGINES: dict[str, Engine] = {}
 
 
 class Engine:
-    def __init__(self, store: str | Path | None = None, progress=None) -> None:
+    def __init__(
+        self, store: str | Path | None = None, progress=None, settings: EvidenceSettings | None = None
+    ) -> None:
+        self.settings = settings or EvidenceSettings()  # exposure and population of every report count
         self.store = ensure_store(Path(store) if store else None, progress=progress)
         self.con = db.connect(self.store)
         self.sources = describe_sources(self.con)
@@ -79,19 +76,12 @@ class Engine:
             broad=broad,
             description=self._describe(c),
         )
-        # The evidence queries are independent: run them on separate cursors (DuckDB releases the GIL).
+        q = EvidenceQuery(d.name, d.kind, c.label, tuple(narrow), tuple(broad))
+        # The providers are independent: run them on separate cursors (DuckDB releases the GIL).
         with ThreadPoolExecutor(max_workers=3) as pool:
-            f_reports = pool.submit(
-                report_evidence, self.con.cursor(), d.name, narrow, broad, c.label, "suspect", d.kind
-            )
-            f_conf = pool.submit(self._confounding, self.con.cursor(), d.name, narrow, broad, c.label)
-            cur = self.con.cursor()
-            labels = label_evidence(cur, d.name, narrow, broad, c.label)
-            lit = literature_evidence(cur, d.name, broad, [c.label], c.label)
-            counts = count_table_evidence(cur, d.name, narrow, broad, c.label)
-            reps, charts = f_reports.result()
-            conf = f_conf.result()
-        ev: list[Evidence] = [*labels, *lit, *reps, *counts, *conf]
+            futures = [pool.submit(provide, self.con.cursor(), q, self.settings) for provide in PROVIDERS]
+            ev: list[Evidence] = [e for f in futures for e in f.result()]
+        charts = chart_data(self.con, q, self.settings, ev)
         verdict = grade(ev, d.name, c.label)
         verdict.headline = headline(verdict, ev, d.name, c.label)
         return Answer(
@@ -128,13 +118,6 @@ class Engine:
             return v.describe(v.concept(c.concept_id) if c.concept_id else c.label)
         except Exception:  # a PT with no description is not an error for the answer
             return None
-
-    @staticmethod
-    def _confounding(con, drug: str, narrow: list[str], broad: list[str], label: str) -> list[Evidence]:
-        out = confounding(con, drug, narrow, SignalSettings(), label)
-        out += indication_overlap(con, drug, broad, SignalSettings())
-        out += class_effect(con, drug, narrow, condition_label=label)
-        return out
 
     def _related(self, drug: str, label: str, narrow: list[str]) -> dict:
         drug_top = queries.top_signals_for_drug(self.con, drug, exclude_pts=narrow, min_cases=rules.MIN_CASES)

@@ -104,6 +104,8 @@ class ReportData:
     signal: bool = False  # adrlens.signals.rules.call
     signal_criteria: list[str] = field(default_factory=list)
     signal_reason: str | None = None
+    # Cumulative measures at the end of each receipt quarter (narrow set): {quarter, a, ror, ror_lo, ror_hi, ic025}
+    trend: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
 
 

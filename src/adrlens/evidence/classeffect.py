@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.evidence.causes import norm_pts
 from adrlens.evidence.common import source_label
 from adrlens.jsonsafe import json_safe
@@ -257,3 +258,9 @@ def class_effect(
             source_ref={**ref, "class": cls, "members": chosen},
         )
     ]
+
+
+def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
+    """One record: label listings and report signals of the drug's class members (narrow terms, crude E)."""
+    per_source = {s: settings.for_source(s, stratify=False) for s in queries.sources_in_store(con)}
+    return class_effect(con, q.drug, list(q.narrow), per_source, condition_label=q.condition)

@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from adrlens.evidence import causes as curated
+from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.evidence.causes import UNINFORMATIVE_INDICATIONS, Cause, curated_causes, norm_pts
 from adrlens.evidence.common import source_label
 from adrlens.jsonsafe import json_safe
@@ -418,3 +419,9 @@ def confounding(
         s = dataclasses.replace(settings, source=src)
         out.append(_confounding_one(con, drug, pts, s, condition_label, source_label(con, s, summary), todo))
     return out
+
+
+def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
+    """One record per report source with the drug: other causes of the condition's narrow terms, and the
+    signal without them."""
+    return confounding(con, q.drug, list(q.narrow), settings.signal, q.condition)

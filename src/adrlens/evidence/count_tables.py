@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.model import CountTableData, Evidence
 from adrlens.signals import rules
 from adrlens.signals.counttables import lookup as count_lookup
@@ -79,3 +80,8 @@ def count_table_evidence(
             )
         )
     return out
+
+
+def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
+    """One record per published count table covering the drug (each term looked up alone)."""
+    return count_table_evidence(con, q.drug, list(q.narrow), list(q.broad), q.condition)

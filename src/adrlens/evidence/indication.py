@@ -13,6 +13,7 @@ import re
 
 import duckdb
 
+from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.evidence.causes import UNINFORMATIVE_INDICATIONS, norm_pts
 from adrlens.jsonsafe import json_safe
 from adrlens.model import Evidence, IndicationData
@@ -189,3 +190,8 @@ def indication_overlap(
             source_ref=ref,
         )
     ]
+
+
+def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
+    """One record: is the condition (any of its terms) what the drug is given for?"""
+    return indication_overlap(con, q.drug, list(q.broad), settings.signal)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.model import Evidence, LabelData
 from adrlens.sources.knowledge import labels, sider
 from adrlens.store.queries import label_listing
@@ -94,3 +95,8 @@ def label_evidence(
             )
         )
     return out
+
+
+def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
+    """One record per label source: its listings of the condition's narrow and broad terms."""
+    return label_evidence(con, q.drug, list(q.narrow), list(q.broad), q.condition)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.model import Evidence, LiteratureData
 from adrlens.store.queries import literature
 
@@ -70,3 +71,8 @@ def literature_evidence(
             ref,
         )
     ]
+
+
+def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
+    """One record: the articles linking the drug to the condition's terms or its name."""
+    return literature_evidence(con, q.drug, list(q.broad), [q.condition], q.condition)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import duckdb
 
+from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.model import ChallengeData, Evidence, InverseData, ReportData, TemporalityData
 from adrlens.signals.pair import pair_signal
-from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
 from adrlens.store.queries import drug_cases_by_source, source_summary
 
@@ -43,29 +43,24 @@ def _strength(call, a: int) -> str:
     return "moderate" if call.n_criteria >= 2 else "weak"
 
 
-def report_evidence(
-    con: duckdb.DuckDBPyConnection,
-    drug: str,
-    narrow: list[str],
-    broad: list[str],
-    condition: str,
-    role: str = "suspect",
-    kind: str = "drug",
-) -> tuple[list[Evidence], dict]:
-    """Evidence records and chart data ({'measures': [...], 'trend': {source: [...]}}).
+_TREND_KEYS = ("quarter", "a", "ror", "ror_lo", "ror_hi", "ic025")
+
+
+def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
+    """One record per report source and term set (narrow, broad), plus time to onset, challenge and inverse.
 
     A source of the other kind (VAERS for a drug, FAERS for a vaccine) that lacks the product is left
     out rather than reported as "not available"; the product's own kind of source always gets a record."""
+    drug, narrow, broad, condition = q.drug, list(q.narrow), list(q.broad), q.condition
     sources = describe_sources(con)
     present = drug_cases_by_source(con, drug)
     out: list[Evidence] = []
-    charts: dict = {"measures": [], "trend": {}}
     for src, info in sources.items():
         spec = registry.get(src)
         label = f"{info['name']} ({info['first_quarter']}-{info['last_quarter']}, {info['cases']:,} cases)"
-        ref_base = {"store_source": src, "tables": ["report", "report_drug", "report_event"], "role": role}
+        ref_base = {"store_source": src, "tables": ["report", "report_drug", "report_event"], "role": settings.role}
         if src not in present:
-            if spec.product_kind != kind:
+            if spec.product_kind != q.kind:
                 continue
             out.append(
                 Evidence(
@@ -80,7 +75,7 @@ def report_evidence(
                 )
             )
             continue
-        settings = SignalSettings(source=src, role=role)  # type: ignore[arg-type]
+        src_settings = settings.for_source(src)
         for scope, all_pts in (("narrow", narrow), ("broad", broad)):
             if scope == "broad" and set(broad) == set(narrow):
                 continue
@@ -102,13 +97,13 @@ def report_evidence(
                             pts_not_measurable=list(cannot),
                             measurable=False,
                             drug_cases=present[src],
-                            settings=settings.to_dict(),
+                            settings=src_settings.to_dict(),
                         ),
                         ref_base,
                     )
                 )
                 continue
-            res = pair_signal(con, drug, pts, event=condition, settings=settings, extras=(scope == "narrow"))
+            res = pair_signal(con, drug, pts, event=condition, settings=src_settings, extras=(scope == "narrow"))
             t, m, e, call = res.table, res.measures.to_dict(), res.ebgm, res.call
             if call.signal:
                 direction, strength = "supports", _strength(call, t.a)
@@ -143,7 +138,8 @@ def report_evidence(
                 signal=call.signal,
                 signal_criteria=list(call.criteria_met),
                 signal_reason=call.reason,
-                settings=settings.to_dict(),
+                trend=[{k: p.get(k) for k in _TREND_KEYS} for p in res.trend] if scope == "narrow" else [],
+                settings=src_settings.to_dict(),
             )
             ref = {
                 **ref_base,
@@ -168,20 +164,6 @@ def report_evidence(
                 f"{scope_words}{partial}, against {expected_text(m['e'])} expected; {ror_txt}{ebtxt}: {verdict}."
             )
             out.append(Evidence(f"reports:{src}:{scope}", "reports", label, finding, direction, strength, data, ref))
-            if t.a > 0:
-                charts["measures"].append(
-                    {
-                        "label": f"{condition} ({scope})",
-                        "source": src,
-                        "a": t.a,
-                        **{k: m[k] for k in _CHART_KEYS},
-                        **{k: e[k] for k in ("ebgm", "eb05", "eb95")},
-                    }
-                )
-            if scope == "narrow" and res.trend:
-                charts["trend"][src] = [
-                    {k: q.get(k) for k in ("quarter", "a", "ror", "ror_lo", "ror_hi", "ic025")} for q in res.trend
-                ]
             if scope == "narrow" and res.extras:
                 out.extend(_temporality(src, label, drug, condition, res.extras))
             if direction == "inverse":
@@ -199,12 +181,34 @@ def report_evidence(
                         ref,
                     )
                 )
-        # per-PT rows for the chart, from the precomputed all-pairs table (pairs with a >= 1 only)
+    return out
+
+
+def chart_data(
+    con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings, records: list[Evidence]
+) -> dict:
+    """The charts' data: {'measures': [...], 'trend': {source: [...]}} from the report records (rows with
+    reports only: no estimate is drawn for zero reports) and, per PT, from the all-pairs table."""
+    charts: dict = {"measures": [], "trend": {}}
+    reps = [e.data for e in records if isinstance(e.data, ReportData) and e.data.a]
+    for d in reps:
+        charts["measures"].append(
+            {
+                "label": f"{q.condition} ({d.scope})",
+                "source": d.source_name,
+                "a": d.a,
+                **{k: getattr(d, k) for k in (*_CHART_KEYS, "ebgm", "eb05", "eb95")},
+            }
+        )
+        if d.scope == "narrow" and d.trend:
+            charts["trend"][d.source_name] = d.trend
+    for src in dict.fromkeys(d.source_name for d in reps):
+        # per-PT rows from the precomputed all-pairs table (pairs with a >= 1 only)
         for pt, a, e_, ror, lo, hi, ic, i25, i975, eb, e05, e95 in con.execute(
             """SELECT pt, a, e, ror, ror_lo, ror_hi, ic, ic025, ic975, ebgm, eb05, eb95 FROM pair_stats
                WHERE source = ? AND role = ? AND ingredient = ? AND list_contains(?, pt)
                ORDER BY a DESC LIMIT 12""",
-            [src, role, drug, list(broad)],
+            [src, settings.role, q.drug, list(q.broad)],
         ).fetchall():
             charts["measures"].append(
                 {
@@ -223,7 +227,7 @@ def report_evidence(
                     "eb95": e95,
                 }
             )
-    return out, charts
+    return charts
 
 
 def _temporality(src: str, label: str, drug: str, condition: str, extras: dict) -> list[Evidence]:

@@ -8,6 +8,7 @@ sum over age band x sex x report year of n_drug,s * n_event,s / N_s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -200,7 +201,8 @@ class TableSet:
         ne = sum(v[1] for v in per_n.values())
         nd = sum(v[2] for v in per_n.values())
         a = sum(v[3] for v in per_n.values())
-        e_strat = sum(v[2] * v[1] / v[0] for v in per_n.values() if v[0])
+        # Summed exactly, in stratum order: the same E to the last digit whatever order SQL returned the rows.
+        e_strat = math.fsum(v[2] * v[1] / v[0] for _s, v in sorted(per_n.items(), key=lambda kv: str(kv[0])) if v[0])
         return Table2x2(
             drug=drug.lower(),
             event=self.event,

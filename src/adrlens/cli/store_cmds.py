@@ -86,6 +86,13 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(info)
         return
+    b = info["build"]
+    console.print(
+        f"build: complete at {b['built_at']} by adrlens {b['adrlens_version']} (schema {b['schema_version']}); "
+        f"parts: {', '.join(b['parts'])}; inputs: "
+        + ", ".join(f"{len(v)} {k} files" for k, v in b["inputs"].items())
+        + " (sha256 in status --json)"
+    )
     t = Table(title="Files", title_justify="left")
     for c in ("source", "files", "periods", "rows read", "loaded", "repaired", "skipped"):
         t.add_column(c, justify="right" if c not in ("source", "periods") else "left")

@@ -30,6 +30,7 @@ SAFETY = [
 ]
 
 _ENGINES: dict[str, Engine] = {}
+_SCANS_REPORTS = frozenset({"adrlens.evidence.reports", "adrlens.evidence.confounding", "adrlens.evidence.classeffect"})
 
 
 class Engine:
@@ -78,9 +79,11 @@ class Engine:
         )
         q = EvidenceQuery(d.name, d.kind, c.label, tuple(narrow), tuple(broad))
         # The providers are independent: run them on separate cursors (DuckDB releases the GIL).
+        # The providers that scan the reports start first, so the pool does not leave them for last.
         with ThreadPoolExecutor(max_workers=3) as pool:
-            futures = [pool.submit(provide, self.con.cursor(), q, self.settings) for provide in PROVIDERS]
-            ev: list[Evidence] = [e for f in futures for e in f.result()]
+            order = sorted(PROVIDERS, key=lambda p: p.__module__ not in _SCANS_REPORTS)
+            futures = {p: pool.submit(p, self.con.cursor(), q, self.settings) for p in order}
+            ev: list[Evidence] = [e for p in PROVIDERS for e in futures[p].result()]
         charts = chart_data(self.con, q, self.settings, ev)
         verdict = grade(ev, d.name, c.label)
         verdict.headline = headline(verdict, ev, d.name, c.label)

@@ -156,13 +156,14 @@ def case_sets_sql(
     return sql, [*(pop_params or []), *params, src, pts_l, src, drugs_l]
 
 
-def _stratum_sql(settings: SignalSettings) -> str:
-    if not settings.stratify:
-        return "''"
-    return (
-        "coalesce(r.age_band, '?') || '|' || coalesce(r.sex, '?') || '|' "
-        "|| coalesce(CAST(r.report_year AS VARCHAR), '?')"
-    )
+# The Mantel-Haenszel strata: grouped as columns (a concatenated key string costs twice the time).
+STRATA_COLUMNS = ("r.age_band", "r.sex", "r.report_year")
+
+
+def _strata_columns(settings: SignalSettings, group_by: str | None) -> tuple[str, ...]:
+    if group_by:
+        return (group_by,)
+    return STRATA_COLUMNS if settings.stratify else ()
 
 
 @dataclass
@@ -175,9 +176,10 @@ class TableSet:
     event: str
     settings: SignalSettings
     exclusions: tuple[str, ...]
-    # (stratum, flags, n, ne) and {drug: [(stratum, flags, nd, a)]}; flags is a tuple of bools per exclusion
-    margins: list[tuple[str, tuple[bool, ...], int, int]]
-    cells: dict[str, list[tuple[str, tuple[bool, ...], int, int]]]
+    # (stratum, flags, n, ne) and {drug: [(stratum, flags, nd, a)]}: a stratum is the tuple of its column values
+    # (age band, sex, report year; or the group_by value); flags is a tuple of bools, one per exclusion
+    margins: list[tuple[tuple, tuple[bool, ...], int, int]]
+    cells: dict[str, list[tuple[tuple, tuple[bool, ...], int, int]]]
 
     def _keep(self, without: Iterable[str]) -> Callable[[tuple[bool, ...]], bool]:
         idx = [self.exclusions.index(w) for w in without]
@@ -186,7 +188,7 @@ class TableSet:
     def table(self, drug: str, without: Iterable[str] = ()) -> Table2x2:
         """The 2x2 for one of the drugs, after dropping reports flagged by the named exclusions."""
         keep = self._keep(without)
-        per_n: dict[str, list[int]] = {}
+        per_n: dict[tuple, list[int]] = {}
         for stratum, flags, n, ne in self.margins:
             if keep(flags):
                 s = per_n.setdefault(stratum, [0, 0, 0, 0])
@@ -216,9 +218,9 @@ class TableSet:
             settings=self.settings,
         )
 
-    def per_stratum(self, drug: str) -> dict[str, tuple[int, int, int, int]]:
+    def per_stratum(self, drug: str) -> dict[tuple, tuple[int, int, int, int]]:
         """{stratum: (a, drug cases, event cases, N)} with no exclusion applied."""
-        out: dict[str, list[int]] = {}
+        out: dict[tuple, list[int]] = {}
         for stratum, _f, n, ne in self.margins:
             s = out.setdefault(stratum, [0, 0, 0, 0])
             s[2] += ne
@@ -268,13 +270,15 @@ def count_tables(
         flag_cols.append(f"({expr}) AS x{i}")
         flag_params += params
     flags_sel = "".join(f", {c}" for c in flag_cols)
-    flags_grp = "".join(f", p.x{i}" for i in range(len(excl)))
-    stratum = group_by or _stratum_sql(settings)
-    ctes, params = case_sets_sql(settings, drugs_t, pts_t, f", {stratum} AS stratum{flags_sel}", flag_params)
+    cols = _strata_columns(settings, group_by)
+    k = len(cols)
+    strata_sel = "".join(f", {c} AS s{i}" for i, c in enumerate(cols))
+    groups = [f"p.s{i}" for i in range(k)] + [f"p.x{i}" for i in range(len(excl))]
+    ctes, params = case_sets_sql(settings, drugs_t, pts_t, f"{strata_sel}{flags_sel}", flag_params)
     margins = [
-        (r[0], tuple(bool(x) for x in r[1:-2]), int(r[-2]), int(r[-1]))
+        (tuple(r[:k]), tuple(bool(x) for x in r[k:-2]), int(r[-2]), int(r[-1]))
         for r in con.execute(
-            f"""WITH {ctes} SELECT p.stratum{flags_grp}, count(*), count(ev.caseid)
+            f"""WITH {ctes} SELECT {", ".join([*groups, "count(*)", "count(ev.caseid)"])}
                 FROM pop p LEFT JOIN ev ON ev.caseid = p.caseid GROUP BY ALL""",
             params,
         ).fetchall()
@@ -282,11 +286,12 @@ def count_tables(
     cells: dict[str, list[tuple[str, tuple[bool, ...], int, int]]] = {}
     if drugs_t:
         for r in con.execute(
-            f"""WITH {ctes} SELECT dc.ingredient, p.stratum{flags_grp}, count(*), count(ev.caseid)
+            f"""WITH {ctes} SELECT {", ".join(["dc.ingredient", *groups, "count(*)", "count(ev.caseid)"])}
                 FROM dc JOIN pop p ON p.caseid = dc.caseid LEFT JOIN ev ON ev.caseid = dc.caseid GROUP BY ALL""",
             params,
         ).fetchall():
-            cells.setdefault(r[0], []).append((r[1], tuple(bool(x) for x in r[2:-2]), int(r[-2]), int(r[-1])))
+            key = tuple(r[1 : 1 + k])
+            cells.setdefault(r[0], []).append((key, tuple(bool(x) for x in r[1 + k : -2]), int(r[-2]), int(r[-1])))
     label = event or (pts_t[0] if len(pts_t) == 1 else ",".join(pts_t))
     return TableSet(drugs_t, pts_t, label, settings, tuple(x.name for x in excl), margins, cells)
 
@@ -360,8 +365,9 @@ def cumulative_by_quarter(
     ts = count_tables(con, [drug], pts, settings=settings, group_by="r.receipt_quarter")
     per = ts.per_stratum(drug)
     rows, run = [], [0, 0, 0, 0]
-    for quarter in sorted(q for q in per if q is not None):
-        a_q, nd, ne, n = per[quarter]
+    for key in sorted(k for k in per if k[0] is not None):
+        quarter = key[0]
+        a_q, nd, ne, n = per[key]
         run = [run[0] + a_q, run[1] + nd, run[2] + ne, run[3] + n]
         rows.append((quarter, *run, a_q))
     out = []

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adrlens import config
+from adrlens.errors import StoreError
 from adrlens.signals.allpairs import all_pairs, store_pair_stats
 from adrlens.signals.counttables import build_count_tables
 from adrlens.signals.tables import SignalSettings
@@ -127,6 +128,13 @@ def ingest(
 ) -> BuildSummary:
     """Add report files to a store (new or existing); every derived part is rebuilt in the same step."""
     return build(paths, store, parts=parts, progress=progress)
+
+
+def rebuild(store: str | Path, progress: ProgressFn | None = None) -> BuildSummary:
+    """Every derived part of an existing store, rebuilt from the report files it already holds."""
+    if not Path(store).exists():
+        raise StoreError(f"No store at {store} to rebuild.")
+    return build([], store, PARTS, progress)
 
 
 def build_store(path: str | Path, progress: ProgressFn | None = None) -> BuildSummary:

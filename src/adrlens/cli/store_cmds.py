@@ -32,7 +32,7 @@ def ingest(
         bool,
         typer.Option(
             "--reports-only",
-            help="Build only the report tables (for signal and signals); ask needs a full build.",
+            help="Build only the report tables (for status and signals --all); ask and signal need a full build.",
         ),
     ] = False,
     as_json: JsonOpt = False,
@@ -223,6 +223,22 @@ def build(
     elif not quiet:
         console.print(f"store {target}: cases " + ", ".join(f"{k} {v:,}" for k, v in summary.cases.items()))
         console.print("pairs with statistics: " + ", ".join(f"{k} {v:,}" for k, v in summary.pairs.items()))
+
+
+@app.command()
+def rebuild(store: StoreOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Rebuild every derived table of a store (knowledge, pair statistics, count tables) from its report files."""
+    from adrlens.build import rebuild as run_rebuild
+
+    target = _store(store)
+    with _progress_bar("rebuild", quiet) as bar:
+        task = bar.add_task("", total=None)
+        summary = run_rebuild(target, progress=lambda name, i, n: bar.update(task, completed=i, total=n))
+    if not quiet:
+        console.print(
+            f"store {target} rebuilt: parts {', '.join(summary.parts)}; cases "
+            + ", ".join(f"{k} {v:,}" for k, v in summary.cases.items())
+        )
 
 
 @app.command()

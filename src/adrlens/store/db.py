@@ -99,7 +99,7 @@ def _check_is_store(path: Path) -> None:
 
 
 def _rebuild_hint(path: Path) -> str:
-    return f"Rebuild it: adrlens build --store {path} (or adrlens ingest FILES --store {path})."
+    return f"Rebuild it from the files it holds: adrlens rebuild --store {path}"
 
 
 def read_marker(con: duckdb.DuckDBPyConnection) -> dict | None:
@@ -137,7 +137,10 @@ def connect(path: str | os.PathLike[str], require: Iterable[str] = PARTS) -> duc
     whose build did not complete, and one built without a part in `require`."""
     path = Path(path)
     if not path.exists():
-        raise StoreError(f"No store at {path}. Build one: adrlens build --store {path}")
+        raise StoreError(
+            f"No store at {path}. Build one from the shared data (adrlens build --store {path}) or from FDA "
+            f"files (adrlens ingest FILES --store {path})."
+        )
     _check_is_store(path)
     con = duckdb.connect(str(path), read_only=True)
     marker = read_marker(con)

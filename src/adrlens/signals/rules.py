@@ -29,7 +29,7 @@ from adrlens.jsonsafe import finite
 MIN_CASES = 3
 ROR_LOWER = 1.0
 IC_LOWER = 0.0
-EB05_MIN = 2.0
+EB05_MIN = 2.0  # a table signals on the EBGM when eb05 >= 2 (the classical MGPS screen)
 EVANS_PRR = 2.0
 EVANS_CHI2 = 4.0
 EVANS_MIN_CASES = 3

@@ -15,7 +15,6 @@ the signals that read it, so the step that fills the store with signals cannot l
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from adrlens.signals.allpairs import all_pairs, store_pair_stats
 from adrlens.signals.counttables import build_count_tables
 from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
+from adrlens.sources.base import SourceFile
 from adrlens.store import db
 from adrlens.store.ingest import IngestSummary, ingest_files, logged_inputs
 from adrlens.store.knowledge import build_knowledge
@@ -77,11 +77,7 @@ def _fingerprint(folders: Iterable[tuple[str, ...]]) -> list[dict]:
     for parts in folders:
         root = base.joinpath(*parts)
         for f in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
-            h = hashlib.sha256()
-            with open(f, "rb") as fh:
-                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            out.append({"path": str(f.relative_to(base)), "sha256": h.hexdigest()})
+            out.append({"path": str(f.relative_to(base)), "sha256": SourceFile(f).sha256()})
     return out
 
 

@@ -29,7 +29,7 @@ from scipy.stats import rankdata
 
 from adrlens.errors import AdrlensError, DataNotFoundError, ResolutionError, StoreError
 from adrlens.jsonsafe import finite
-from adrlens.model import GRADES, Answer, ReportData
+from adrlens.model import GRADES, Answer, Evidence, ReportData
 
 AnswerFn = Callable[[str, str], Answer]
 Progress = Callable[[str, int, int], None]
@@ -204,18 +204,20 @@ def grade_sens_spec(grades: Sequence[str], truth: Sequence[int]) -> dict[str, di
 
 
 # -- scores from an answer ------------------------------------------------------------------------------
-_num = finite  # a finite float or None (None, NaN, inf and non-numbers are 'no value')
-
-
 def _log(x: Any, base: float = math.e) -> float | None:
-    v = _num(x)
+    v = finite(x)
     return math.log(v, base) if v is not None and v > 0 else None
+
+
+def _scored_cells(e: Evidence) -> list[dict[str, Any]]:
+    """A count-table record's counted cells with a defined ROR lower bound (what the count-table score reads)."""
+    return [c for c in e.data.rows if c.get("status", "counted") == "counted" and finite(c.get("ror_lo")) is not None]
 
 
 def _reports_score(data: ReportData) -> float | None:
     """IC025 (log2 scale); else log2 EB05; else log2 of the ROR's lower 95% bound. All three are > 0 exactly
     when the measure's lower bound signals, so a fallback within one source keeps the same threshold."""
-    for v in (_num(data.ic025), _log(data.eb05, 2), _log(data.ror_lo, 2)):
+    for v in (finite(data.ic025), _log(data.eb05, 2), _log(data.ror_lo, 2)):
         if v is not None:
             return v
     return None
@@ -271,11 +273,10 @@ def source_scores(answer: Answer) -> dict[str, float | None]:
 
     tables = answer.evidence_by_kind("count_table")
     pool = [e for e in tables if e.direction == "supports"] or tables
-    cells = [c for e in pool for c in e.data.rows]
-    vals = [_log(c.get("ror_lo")) for c in cells if c.get("status", "counted") == "counted"]
+    vals = [_log(c["ror_lo"]) for e in pool for c in _scored_cells(e)]
     out["count_table"] = max((v for v in vals if v is not None), default=None)
 
-    out[COMBINED] = _num(answer.verdict.score)
+    out[COMBINED] = finite(answer.verdict.score)
     return out
 
 
@@ -292,11 +293,7 @@ def source_calls(answer: Answer) -> dict[str, bool]:
         name = f"reports:{e.data.source_name}" + (":broad" if e.data.scope == "broad" else "")
         out[name] = out.get(name, False) or e.data.signal
     # The same pairs as the count-table score: those with a counted cell whose ROR interval is defined.
-    tables = [
-        e
-        for e in answer.evidence_by_kind("count_table")
-        if any(c.get("status", "counted") == "counted" and _num(c.get("ror_lo")) is not None for c in e.data.rows)
-    ]
+    tables = [e for e in answer.evidence_by_kind("count_table") if _scored_cells(e)]
     if tables:
         out["count_table"] = any(e.direction == "supports" for e in tables)
     return out

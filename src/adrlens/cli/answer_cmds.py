@@ -15,6 +15,7 @@ from adrlens.cli.common import (
     _print_json,
     _progress_bar,
     app,
+    build_progress,
     err,
 )
 from adrlens.errors import AdrlensError
@@ -46,14 +47,8 @@ def ask(
     understand(question, drug=drug, condition=condition, scope=scope)  # a typo fails now, before any store build
     from adrlens.engine import Engine
 
-    with _progress_bar("building the store from the shared data (first run only)") as bar:
-        task = bar.add_task("", total=None)
-        engine = Engine(
-            store,
-            progress=lambda name, i, n: bar.update(
-                task, completed=i, total=n, description=Path(name.split("::")[-1]).name
-            ),
-        )
+    with build_progress("building the store from the shared data (first run only)") as progress:
+        engine = Engine(store, progress=progress)
     try:
         answer = engine.answer(question, drug=drug, condition=condition, scope=scope)
     finally:

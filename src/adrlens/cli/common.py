@@ -6,8 +6,10 @@ adrlens (AdrlensError) print one clear message and exit with code 2, never a tra
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +53,19 @@ def _progress_bar(label: str, quiet: bool = False) -> Progress:
         transient=True,
         disable=quiet,
     )
+
+
+@contextlib.contextmanager
+def build_progress(label: str, quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar for a store build: yields the `progress(name, done, total)` callback the build calls,
+    showing the file (or step) being worked on."""
+    with _progress_bar(label, quiet) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(name: str, i: int, n: int) -> None:
+            bar.update(task, completed=i, total=n, description=Path(name.split("::")[-1]).name)
+
+        yield progress
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:

@@ -12,9 +12,9 @@ from adrlens.cli.common import (
     StoreOpt,
     _fmt,
     _print_json,
-    _progress_bar,
     _store,
     app,
+    build_progress,
     console,
 )
 from adrlens.errors import AdrlensError
@@ -63,14 +63,8 @@ def signal(
         raise AdrlensError("--scope must be narrow or broad")
     if by not in (None, "quarter", "sex", "age", "reporter", "year"):
         raise AdrlensError("--by must be one of quarter, sex, age, reporter, year")
-    with _progress_bar("building store (first run)", as_json) as bar:
-        task = bar.add_task("", total=None)
-        ensure_store(
-            store,
-            progress=lambda name, i, n: bar.update(
-                task, completed=i, total=n, description=Path(name.split("::")[-1]).name
-            ),
-        )
+    with build_progress("building store (first run)", as_json) as progress:
+        ensure_store(store, progress=progress)
     res = lookup.signal(drug, event, store=store, scope=scope, role=role, by=by, sources=source, subgroup=subgroup)
     if as_json:
         _print_json(res)

@@ -14,9 +14,9 @@ from adrlens.cli.common import (
     JsonOpt,
     StoreOpt,
     _print_json,
-    _progress_bar,
     _store,
     app,
+    build_progress,
     console,
     err,
 )
@@ -45,16 +45,8 @@ def ingest(
 
     run_ingest = partial(build_ingest, parts=REPORTS_ONLY if reports_only else PARTS)
     target = _store(store)
-    if quiet or as_json:
-        summary = run_ingest(paths, target)
-    else:
-        with _progress_bar("ingest") as bar:
-            task = bar.add_task("", total=None)
-
-            def progress(name: str, i: int, n: int) -> None:
-                bar.update(task, completed=i, total=n, description=Path(name.split("::")[-1]).name)
-
-            summary = run_ingest(paths, target, progress=progress)
+    with build_progress("ingest", quiet or as_json) as progress:
+        summary = run_ingest(paths, target, progress=progress)
     if as_json:
         _print_json(summary.to_dict())
     elif not quiet:
@@ -210,14 +202,8 @@ def build(
     from adrlens.build import build_store
 
     target = _store(store)
-    with _progress_bar("build", quiet or as_json) as bar:
-        task = bar.add_task("", total=None)
-        summary = build_store(
-            target,
-            progress=lambda name, i, n: bar.update(
-                task, completed=i, total=n, description=Path(name.split("::")[-1]).name
-            ),
-        )
+    with build_progress("build", quiet or as_json) as progress:
+        summary = build_store(target, progress=progress)
     if as_json:
         _print_json(summary.to_dict())
     elif not quiet:
@@ -231,9 +217,8 @@ def rebuild(store: StoreOpt = None, quiet: Annotated[bool, typer.Option("--quiet
     from adrlens.build import rebuild as run_rebuild
 
     target = _store(store)
-    with _progress_bar("rebuild", quiet) as bar:
-        task = bar.add_task("", total=None)
-        summary = run_rebuild(target, progress=lambda name, i, n: bar.update(task, completed=i, total=n))
+    with build_progress("rebuild", quiet) as progress:
+        summary = run_rebuild(target, progress=progress)
     if not quiet:
         console.print(
             f"store {target} rebuilt: parts {', '.join(summary.parts)}; cases "

@@ -40,7 +40,7 @@ CLASS_FALLBACKS = ("EPC", "ATC4", "MoA")  # tried in this order after the reques
 
 def _class_members(con: duckdb.DuckDBPyConnection, drug: str, class_type: str) -> tuple[str | None, list[str], str]:
     """(class type used, other members, class name(s)) trying `class_type` first, then the fallbacks."""
-    for ct in (class_type, *[c for c in CLASS_FALLBACKS if c != class_type]):
+    for ct in _tried(class_type):
         members = queries.same_class_drugs(con, drug, ct)
         if members:
             return ct, members, "; ".join(queries.class_names(con, drug, ct))
@@ -91,7 +91,7 @@ def report_counts(
             prr=m["prr"][i],
             chi2=m["chi2"][i],
         )
-        rec.update(signal=call.signal, signal_criteria=list(call.criteria_met), signal_reason=call.reason)
+        rec.update(call.as_fields())
         out[t.drug] = rec
     return out
 
@@ -225,12 +225,13 @@ def class_effect(
         )
     if direction == "supports":
         finding = finding[:-1] + ": a class effect is plausible."
+    tried = _tried(class_type)
     data = ClassEffectData(
         drug=drug,
         pts=pts,
         class_type=used,
         class_name=class_name,
-        class_types_tried=_tried(class_type)[: _tried(class_type).index(used) + 1] if used else _tried(class_type),
+        class_types_tried=tried[: tried.index(used) + 1] if used else tried,
         members_in_class=len(members),
         members_checked=len(rows),
         members_with_label_data=len(with_label),

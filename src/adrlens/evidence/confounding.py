@@ -78,10 +78,7 @@ def measures(t: Table2x2) -> dict[str, Any]:
     """The 2x2 cells, N, E (stratified when the settings say so), ROR, IC, PRR and the one rule's call."""
     m = Measures.from_counts(t.a, t.b, t.c, t.d, e=t.e).to_dict()
     out: dict[str, Any] = {"a": t.a, "b": t.b, "c": t.c, "d": t.d, "n": t.n, **{k: m[k] for k in _MEASURE_KEYS}}
-    call = rules.call(
-        t.a, ror_lo=m["ror_lo"], ror_hi=m["ror_hi"], ic025=m["ic025"], e=m["e"], prr=m["prr"], chi2=m["chi2"]
-    )
-    out.update(signal=call.signal, signal_criteria=list(call.criteria_met), signal_reason=call.reason)
+    out.update(rules.call_measures(out).as_fields())
     return out
 
 

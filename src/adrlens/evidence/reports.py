@@ -135,9 +135,7 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
                 ebgm=e["ebgm"],
                 eb05=e["eb05"],
                 eb95=e["eb95"],
-                signal=call.signal,
-                signal_criteria=list(call.criteria_met),
-                signal_reason=call.reason,
+                **call.as_fields(),
                 trend=[{k: p.get(k) for k in _TREND_KEYS} for p in res.trend] if scope == "narrow" else [],
                 settings=src_settings.to_dict(),
             )

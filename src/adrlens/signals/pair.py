@@ -4,6 +4,7 @@ measure with its interval, EBGM with the source's fitted prior, the quarterly tr
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import duckdb
@@ -47,15 +48,10 @@ class PairSignal:
 
 
 def _call_dict(c: rules.SignalCall | None) -> dict:
+    """The rule's call as JSON (its fields); every key null (criteria_met empty) when there is no table."""
     if c is None:
-        return {"signal": None, "inverse": None, "criteria_met": [], "evans": None, "reason": None}
-    return {
-        "signal": c.signal,
-        "inverse": c.inverse,
-        "criteria_met": list(c.criteria_met),
-        "evans": c.evans,
-        "reason": c.reason,
-    }
+        return {**{f.name: None for f in dataclasses.fields(rules.SignalCall)}, "criteria_met": []}
+    return json_safe(c)
 
 
 def empty_pair_dict() -> dict:

@@ -36,11 +36,11 @@ EVANS_MIN_CASES = 3
 MIN_E_INVERSE = 5.0
 ROR_UPPER_INVERSE = 1.0
 
-#: The criteria, in the order they are reported: (key, measure, human wording).
-CRITERIA: tuple[tuple[str, str, str], ...] = (
-    ("ror", "ror_lo", f"ROR025 > {ROR_LOWER:g}"),
-    ("ic", "ic025", f"IC025 > {IC_LOWER:g}"),
-    ("ebgm", "eb05", f"EB05 >= {EB05_MIN:g}"),
+#: The criteria, in the order they are reported: (key, human wording).
+CRITERIA: tuple[tuple[str, str], ...] = (
+    ("ror", f"ROR025 > {ROR_LOWER:g}"),
+    ("ic", f"IC025 > {IC_LOWER:g}"),
+    ("ebgm", f"EB05 >= {EB05_MIN:g}"),
 )
 
 
@@ -68,6 +68,10 @@ class SignalCall:
     def n_criteria(self) -> int:
         return len(self.criteria_met)
 
+    def as_fields(self) -> dict[str, Any]:
+        """The call as the evidence data carries it: signal, signal_criteria, signal_reason."""
+        return {"signal": self.signal, "signal_criteria": list(self.criteria_met), "signal_reason": self.reason}
+
 
 def call(
     a: int | float,
@@ -83,13 +87,13 @@ def call(
     """Whether a measured table is a signal (and an inverse association), and why."""
     a = int(a or 0)
     values = {"ror": finite(ror_lo), "ic": finite(ic025), "ebgm": finite(eb05)}
-    met = tuple(k for k, _m, _w in CRITERIA if _met(k, values[k]))
+    met = tuple(k for k, _w in CRITERIA if _met(k, values[k]))
     signal = a >= MIN_CASES and bool(met)
     ror_hi_v, e_v = finite(ror_hi), finite(e) or 0.0
     inverse = not signal and ror_hi_v is not None and ror_hi_v < ROR_UPPER_INVERSE and e_v >= MIN_E_INVERSE
     prr_v, chi2_v = finite(prr), finite(chi2)
     evans = a >= EVANS_MIN_CASES and prr_v is not None and prr_v >= EVANS_PRR and (chi2_v or 0.0) >= EVANS_CHI2
-    words = {k: w for k, _m, w in CRITERIA}
+    words = dict(CRITERIA)
     if signal:
         reason = f"a = {a} >= {MIN_CASES} and " + " and ".join(words[k] for k in met)
     elif met:
@@ -117,10 +121,9 @@ def call_measures(m: dict[str, Any], eb05: float | None = None) -> SignalCall:
 
 def signal_mask(a: np.ndarray, ror_lo: np.ndarray, ic025: np.ndarray, eb05: np.ndarray | None = None) -> np.ndarray:
     """The rule over arrays (the all-pairs batch): NaN never meets a criterion."""
-    with np.errstate(invalid="ignore"):
-        any_bound = (np.nan_to_num(ror_lo, nan=-np.inf) > ROR_LOWER) | (np.nan_to_num(ic025, nan=-np.inf) > IC_LOWER)
-        if eb05 is not None:
-            any_bound |= np.nan_to_num(eb05, nan=-np.inf) >= EB05_MIN
+    any_bound = ror_mask(ror_lo) | ic_mask(ic025)
+    if eb05 is not None:
+        any_bound |= eb05_mask(eb05)
     return (np.asarray(a) >= MIN_CASES) & any_bound
 
 
@@ -151,7 +154,7 @@ def ic_mask(ic025: np.ndarray) -> np.ndarray:
 
 def methods_text() -> str:
     """The thresholds as the Methods box states them (generated, so it always matches `call`)."""
-    crit = " or ".join(w for _k, _m, w in CRITERIA)
+    crit = " or ".join(w for _k, w in CRITERIA)
     return (
         f"signal of disproportionate reporting when a >= {MIN_CASES} and ({crit}); "
         f"Evans PRR >= {EVANS_PRR:g}, chi2 >= {EVANS_CHI2:g}, a >= {EVANS_MIN_CASES} shown beside it; "

@@ -9,7 +9,7 @@ sum over age band x sex x report year of n_drug,s * n_event,s / N_s.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -181,30 +181,31 @@ class TableSet:
     margins: list[tuple[tuple, tuple[bool, ...], int, int]]
     cells: dict[str, list[tuple[tuple, tuple[bool, ...], int, int]]]
 
-    def _keep(self, without: Iterable[str]) -> Callable[[tuple[bool, ...]], bool]:
-        idx = [self.exclusions.index(w) for w in without]
-        return lambda flags: not any(flags[i] for i in idx)
+    def _index(self, names: Iterable[str]) -> list[int]:
+        return [self.exclusions.index(n) for n in names]
+
+    def per_stratum(self, drug: str, without: Iterable[str] = ()) -> dict[tuple, tuple[int, int, int, int]]:
+        """{stratum: (a, drug cases, event cases, N)} over the reports the named exclusions leave."""
+        idx = self._index(without)
+        out: dict[tuple, list[int]] = {}
+        for stratum, flags, n, ne in self.margins:
+            if not any(flags[i] for i in idx):
+                s = out.setdefault(stratum, [0, 0, 0, 0])
+                s[2] += ne
+                s[3] += n
+        for stratum, flags, nd, a in self.cells.get(drug.lower(), []):
+            if not any(flags[i] for i in idx):
+                s = out.setdefault(stratum, [0, 0, 0, 0])
+                s[0] += a
+                s[1] += nd
+        return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items()}
 
     def table(self, drug: str, without: Iterable[str] = ()) -> Table2x2:
         """The 2x2 for one of the drugs, after dropping reports flagged by the named exclusions."""
-        keep = self._keep(without)
-        per_n: dict[tuple, list[int]] = {}
-        for stratum, flags, n, ne in self.margins:
-            if keep(flags):
-                s = per_n.setdefault(stratum, [0, 0, 0, 0])
-                s[0] += n
-                s[1] += ne
-        for stratum, flags, nd, a in self.cells.get(drug.lower(), []):
-            if keep(flags):
-                s = per_n.setdefault(stratum, [0, 0, 0, 0])
-                s[2] += nd
-                s[3] += a
-        n = sum(v[0] for v in per_n.values())
-        ne = sum(v[1] for v in per_n.values())
-        nd = sum(v[2] for v in per_n.values())
-        a = sum(v[3] for v in per_n.values())
+        per = self.per_stratum(drug, without)
+        a, nd, ne, n = (sum(v[i] for v in per.values()) for i in range(4))
         # Summed exactly, in stratum order: the same E to the last digit whatever order SQL returned the rows.
-        e_strat = math.fsum(v[2] * v[1] / v[0] for _s, v in sorted(per_n.items(), key=lambda kv: str(kv[0])) if v[0])
+        e_strat = math.fsum(v[1] * v[2] / v[3] for _s, v in sorted(per.items(), key=lambda kv: str(kv[0])) if v[3])
         return Table2x2(
             drug=drug.lower(),
             event=self.event,
@@ -218,28 +219,15 @@ class TableSet:
             settings=self.settings,
         )
 
-    def per_stratum(self, drug: str) -> dict[tuple, tuple[int, int, int, int]]:
-        """{stratum: (a, drug cases, event cases, N)} with no exclusion applied."""
-        out: dict[tuple, list[int]] = {}
-        for stratum, _f, n, ne in self.margins:
-            s = out.setdefault(stratum, [0, 0, 0, 0])
-            s[2] += ne
-            s[3] += n
-        for stratum, _f, nd, a in self.cells.get(drug.lower(), []):
-            s = out.setdefault(stratum, [0, 0, 0, 0])
-            s[0] += a
-            s[1] += nd
-        return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items()}
-
     def flagged(self, drug: str, having: Iterable[str]) -> tuple[int, int]:
         """(drug cases, drug cases with the event) among reports flagged by any of the named exclusions."""
-        idx = [self.exclusions.index(h) for h in having]
+        idx = self._index(having)
         rows = [(nd, a) for _s, flags, nd, a in self.cells.get(drug.lower(), []) if any(flags[i] for i in idx)]
         return sum(r[0] for r in rows), sum(r[1] for r in rows)
 
     def population_flagged(self, having: Iterable[str]) -> int:
         """Reports in the whole population flagged by any of the named exclusions."""
-        idx = [self.exclusions.index(h) for h in having]
+        idx = self._index(having)
         return sum(n for _s, flags, n, _ne in self.margins if any(flags[i] for i in idx))
 
 
@@ -283,7 +271,7 @@ def count_tables(
             params,
         ).fetchall()
     ]
-    cells: dict[str, list[tuple[str, tuple[bool, ...], int, int]]] = {}
+    cells: dict[str, list[tuple[tuple, tuple[bool, ...], int, int]]] = {}
     if drugs_t:
         for r in con.execute(
             f"""WITH {ctes} SELECT {", ".join(["dc.ingredient", *groups, "count(*)", "count(ev.caseid)"])}

@@ -6,6 +6,7 @@ no function guards for a missing one) and returns plain rows or dicts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -16,6 +17,11 @@ def _key(text: str) -> str:
     return " ".join((text or "").lower().split())
 
 
+def _keys(texts: Iterable[str]) -> list[str]:
+    """Distinct non-empty keys, sorted (the list parameters of the queries below)."""
+    return sorted({k for t in texts if (k := _key(t))})
+
+
 def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
@@ -24,7 +30,7 @@ def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def label_listing(con: duckdb.DuckDBPyConnection, ingredient: str, pts: list[str]) -> list[dict]:
     """Every label row for the drug and these PTs: source, source_id, section, frequency text and bounds,
     placebo frequency, note. Ordered by PT, source, highest frequency first."""
-    keys = sorted({_key(p) for p in pts if _key(p)})
+    keys = _keys(pts)
     if not keys:
         return []
     cur = con.execute(
@@ -37,7 +43,7 @@ def label_listing(con: duckdb.DuckDBPyConnection, ingredient: str, pts: list[str
 
 def literature(con: duckdb.DuckDBPyConnection, ingredient: str, pts_or_terms: list[str]) -> list[dict]:
     """Literature rows for the drug whose mapped PT or published term is one of `pts_or_terms`."""
-    keys = sorted({_key(p) for p in pts_or_terms if _key(p)})
+    keys = _keys(pts_or_terms)
     if not keys:
         return []
     cur = con.execute(
@@ -143,22 +149,12 @@ def drug_cases_by_source(con: duckdb.DuckDBPyConnection, ingredient: str) -> dic
     }
 
 
-def source_pts(con: duckdb.DuckDBPyConnection, source: str, pts: list[str]) -> set[str]:
-    """Which of these PTs occur at least once in the source's reports."""
-    return {
-        p
-        for (p,) in con.execute(
-            "SELECT DISTINCT pt FROM report_event WHERE source = ? AND list_contains(?, pt)", [source, pts]
-        ).fetchall()
-    }
-
-
 # -- labels of many ingredients (confounding co-drugs, class members) -------------------------------------
 def labelled_ingredients(
     con: duckdb.DuckDBPyConnection, pts: list[str], exclude: list[str] | tuple[str, ...] = ()
 ) -> list[str]:
     """Ingredients whose label (any label source) lists one of these PTs, except those in `exclude`."""
-    keys = sorted({_key(p) for p in pts if _key(p)})
+    keys = _keys(pts)
     if not keys:
         return []
     return [
@@ -166,15 +162,15 @@ def labelled_ingredients(
         for (i,) in con.execute(
             "SELECT DISTINCT ingredient FROM label_effect WHERE list_contains(?, pt) "
             "AND NOT list_contains(?, ingredient) ORDER BY 1",
-            [keys, sorted({_key(e) for e in exclude})],
+            [keys, _keys(exclude)],
         ).fetchall()
     ]
 
 
 def label_hits(con: duckdb.DuckDBPyConnection, ingredients: list[str], pts: list[str]) -> dict[str, dict[str, list]]:
     """{ingredient: {"pts": [...], "sources": [...]}} for the ingredients whose label lists one of the PTs."""
-    keys = sorted({_key(p) for p in pts if _key(p)})
-    ings = sorted({_key(i) for i in ingredients if _key(i)})
+    keys = _keys(pts)
+    ings = _keys(ingredients)
     if not keys or not ings:
         return {}
     rows = con.execute(
@@ -187,7 +183,7 @@ def label_hits(con: duckdb.DuckDBPyConnection, ingredients: list[str], pts: list
 
 def ingredients_with_label_data(con: duckdb.DuckDBPyConnection, ingredients: list[str]) -> set[str]:
     """Which of the ingredients any label source knows at all."""
-    ings = sorted({_key(i) for i in ingredients if _key(i)})
+    ings = _keys(ingredients)
     return {
         i
         for (i,) in con.execute(
@@ -209,7 +205,7 @@ def class_names(con: duckdb.DuckDBPyConnection, ingredient: str, class_type: str
 
 def cases_in_store(con: duckdb.DuckDBPyConnection, ingredients: list[str]) -> dict[str, int]:
     """{ingredient: distinct cases with it in any role, summed over every report source}."""
-    ings = sorted({_key(i) for i in ingredients if _key(i)})
+    ings = _keys(ingredients)
     return {
         i: int(n)
         for i, n in con.execute(

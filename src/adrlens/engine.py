@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from adrlens import __version__
+from adrlens.action import action_for
 from adrlens.build import ensure_store
 from adrlens.evidence import PROVIDERS, EvidenceQuery, EvidenceSettings
 from adrlens.evidence.reports import chart_data, describe_sources
@@ -87,6 +88,7 @@ class Engine:
         charts = chart_data(self.con, q, self.settings, ev)
         verdict = grade(ev, d.name, c.label)
         verdict.headline = headline(verdict, ev, d.name, c.label)
+        action = action_for(verdict, narrow, ev)
         return Answer(
             question=question or f"Can {drug} cause {condition}?",
             drug=drug_info,
@@ -97,6 +99,7 @@ class Engine:
             related=self._related(d.name, c.label, narrow),
             methods=self._methods(),
             safety=self._safety(cond_info),
+            action=action.to_dict(),
             generated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         )
 
@@ -177,6 +180,12 @@ class Engine:
 def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
     cond = condition.lower()
     labels = [e for e in ev if isinstance(e.data, LabelData) and e.direction == "supports"]
+    if "indication" in v.flags:
+        # Not a side effect: the reports of it reflect why the drug is given.
+        return (
+            f"Not a side effect: {cond} is what {drug} is used to treat. Reports of {cond} in people taking "
+            f"{drug} reflect why they take it, not harm from it."
+        )
     first = {
         "established": f"Yes: {cond} is a recognised side effect of {drug}.",
         "probable": f"Probably: {cond} is a likely side effect of {drug}.",
@@ -187,6 +196,11 @@ def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
         "possible inverse association": f"Reports mention {cond} less often than expected with {drug}: a possible "
         "inverse association to be studied, not a benefit.",
     }[v.grade]
+    if v.grade == "not supported" and "contradicting_studies" in v.flags:
+        first = (
+            f"No link shown: controlled studies found no link between {drug} and {cond}, "
+            "though no study can prove there is no risk at all."
+        )
     parts = [first]
     if labels:
         srcs = ", ".join(e.source for e in labels)
@@ -202,6 +216,11 @@ def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
     sentence = reports_sentence(ev)
     if sentence:
         parts.append(sentence)
+    if "stimulated_reporting" in v.flags:
+        parts.append(
+            "Reports rose sharply after a point in time, as happens after publicity: more reports need not "
+            "mean more harm."
+        )
     return " ".join(parts)
 
 

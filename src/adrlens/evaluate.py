@@ -341,6 +341,8 @@ class EvaluationReport:
     per_pair: list[dict[str, Any]]  # {drug, condition, truth, resolved, grade, scores}
     n_boot: int = 2000
     seed: int = 0
+    # Calibration: per grade (GRADES order) {grade, pairs, positives, share_positive}
+    calibration: list[dict[str, Any]] = field(default_factory=list)
 
     def source(self, name: str) -> SourceResult | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -383,10 +385,29 @@ class EvaluationReport:
                     f"| {s.name} | {cut} | {f(r['sensitivity'])} | {f(r['specificity'])} | "
                     f"{r['tp']} | {r['fp']} | {r['tn']} | {r['fn']} |"
                 )
+        if self.calibration:
+            lines += [
+                "",
+                "Calibration: the share of positives among the pairs given each grade.",
+                "",
+                "| Grade | Pairs | Positives | Share positive |",
+                "|---|---:|---:|---:|",
+            ]
+            for c in self.calibration:
+                lines.append(f"| {c['grade']} | {c['pairs']} | {c['positives']} | {f(c['share_positive'])} |")
         if self.unresolved:
             lines += ["", f"Not resolved ({len(self.unresolved)}):"]
             lines += [f"- {u['drug']} / {u['condition']}: {u['reason']}" for u in self.unresolved]
         return "\n".join(lines) + "\n"
+
+
+def calibration(grades: Sequence[str], truth: Sequence[int]) -> list[dict[str, Any]]:
+    """The share of positives per grade, strongest grade first (a well-calibrated verdict falls along it)."""
+    out = []
+    for g in GRADES:
+        t = [tr for gr, tr in zip(grades, truth, strict=True) if gr == g]
+        out.append({"grade": g, "pairs": len(t), "positives": sum(t), "share_positive": sum(t) / len(t) if t else None})
+    return out
 
 
 def _default_answer_fn(store: str | Path | None) -> AnswerFn:
@@ -494,4 +515,5 @@ def evaluate(
         per_pair=per_pair,
         n_boot=n_boot,
         seed=seed,
+        calibration=calibration([g for g, _ in grades], [t for _, t in grades]),
     )

@@ -34,6 +34,7 @@ EvidenceKind = Literal[
     "inverse",
     "temporality",
     "challenge",
+    "stimulated_reporting",
 ]
 Direction = Literal["supports", "against", "neutral", "inverse", "not_available"]
 Strength = Literal["strong", "moderate", "weak", "none"]
@@ -138,6 +139,19 @@ class ChallengeData:
 
 
 @dataclass
+class StimulatedData:
+    """Reports of the condition with the drug per report year (adrlens.evidence.stimulated).
+
+    `by_year`: {year, a, drug_cases}; `surge`: {year, a, drug_cases, expected_at_baseline_share, fold, p,
+    baseline_cases, baseline_drug_cases} for the first surging year, or None."""
+
+    source_name: str
+    pts: list[str] = field(default_factory=list)
+    by_year: list[dict[str, Any]] = field(default_factory=list)
+    surge: dict[str, Any] | None = None
+
+
+@dataclass
 class CountTableData:
     """One published count table (or, with `tables`, the flagged-only tables that list none of the terms).
 
@@ -236,6 +250,7 @@ EvidenceData = (
     | InverseData
     | TemporalityData
     | ChallengeData
+    | StimulatedData
     | CountTableData
     | ConfoundingData
     | IndicationData
@@ -250,6 +265,7 @@ DATA_TYPES: dict[str, type] = {
     "inverse": InverseData,
     "temporality": TemporalityData,
     "challenge": ChallengeData,
+    "stimulated_reporting": StimulatedData,
     "count_table": CountTableData,
     "confounding": ConfoundingData,
     "indication": IndicationData,
@@ -295,6 +311,8 @@ class Verdict:
     reasons: list[Reason] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
     rules_version: str = "1"
+    # adrlens.verdict.FLAGS that hold: "indication", "contradicting_studies", "stimulated_reporting", ...
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -337,6 +355,9 @@ class Answer:
     # intervals, software version
     methods: dict[str, Any] = field(default_factory=dict)
     safety: list[str] = field(default_factory=list)  # talk to a clinician; do not stop a medicine; red flags
+    # What to do first (adrlens.action): {"action": stop_now | urgent_care | see_clinician | indication | none,
+    #  "why", "reference"}
+    action: dict[str, Any] = field(default_factory=dict)
     generated_at: str = ""
     schema_version: str = SCHEMA_VERSION
 

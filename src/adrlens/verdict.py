@@ -1,35 +1,55 @@
 """The graded verdict: fixed rules over the evidence records, each reason naming its records.
 
-Grades (adrlens.model.GRADES), strongest first, and the rules (version 1):
+Rules version 2, in plain words. The evidence is first read as *lines of evidence*, each with a level
+(0 none, 1 weak, 2 moderate, 3 strong), counting only the condition's own (narrow) terms:
 
-1. established   a label lists the condition (a narrow term) with a frequency, or in two or more label
-                 sources, or one label listing is backed by supporting literature.
-2. probable      a label lists the condition (narrow term) in one source without a frequency (a report
-                 signal is then named as a further reason, not a promotion); or, with no label listing, a
-                 report signal that survives the confounding check, backed by literature or a class effect.
-3. possible      a report signal (any source), or literature alone, or only a related (broad) term on
-                 a label, or a class effect alone.
-4. possible inverse association
-                 no label listing, no literature, no source with a signal, and at least one source with
-                 fewer reports than expected (ROR upper bound < 1 with E >= 5).
-5. not supported no label listing although label sources know the drug, no literature, and reports with
-                 enough data (E >= 5 somewhere) show no signal. Wording stays "not supported by the
-                 evidence here", never "no".
-6. insufficient evidence
-                 everything else: too little data to say either way.
+* label       3: a boxed warning or warnings-section entry, or a rate above placebo; 2: a rate (or a
+              frequency word from "very common" to "uncommon") without placebo; 1: listed with no rate, "rare",
+              postmarketing only, or among events "where a causal relationship is uncertain". Listed in two or
+              more label sources: one level more (at most 2 when every listing is weak).
+* literature  3: two or more controlled studies (trials, cohort, case-control, meta-analyses) support it;
+              2: three or more articles, or one controlled study; 1: one or two case reports.
+* reports     2: a disproportionality signal (adrlens.signals.rules) in two or more report sources, or an
+              EB05 >= 2; 1: a signal in one report source or in a published count table. A signal counts only
+              when it survives the confounding check and is not explained by the drug's indication.
+* genetics    3: a PharmGKB level 1A/1B or CPIC level A genetic risk factor named for this pair.
+* class       1: other drugs of the same class carry it (context: never one of "several kinds" by itself).
 
-Always: a label listing outranks a report signal (rules 1-2 look at labels first); no signal is never
-"no" (rule 5's wording, and 'insufficient evidence' as the default); reports never yield an incidence
-(no rule or sentence divides report counts by users).
+Evidence against: controlled studies that found no link ("contradicting", strong when two or more and
+more than the controlled studies supporting it); report sources with enough expected reports that an
+excess would have shown, and none did (`no_excess`).
+
+Grades, the first rule that holds:
+
+0. The condition is what the drug treats (or a sign of the disease it treats), by high-precision
+   indication sources, and no label rates it as a side effect (label level >= 2): "not supported" when
+   label or report data exist, else "insufficient evidence"; flagged "indication". Report signals on it are
+   explained, not counted.
+1. Controlled studies contradict it (strong) and neither a strong label statement nor controlled studies
+   support it: "not supported"; a report signal is then flagged as possibly stimulated reporting.
+2. established: label level 3; or literature level 3; or a label listing (not one "where a causal
+   relationship is uncertain") with literature level >= 2; or genetics with any other drug-specific line.
+3. probable: label level 2; or two drug-specific lines (label, literature, reports, genetics) of level >= 1
+   with levels summing to 3 or more; or a drug-specific line of level >= 2 with a class effect; or genetics.
+4. possible: any drug-specific line of level >= 1, or a class effect alone ("one kind of evidence").
+5. possible inverse association: nothing supports it and a report source shows fewer reports than
+   expected (ROR upper bound < 1 with E >= 5).
+6. not supported: nothing supports it, label sources know the drug and do not list it, and report data
+   argue against an excess (no_excess) or controlled studies contradict it.
+7. insufficient evidence: everything else.
+
+Broad terms (related symptoms) never lift a grade: they appear as their own reasons only. The rules are
+monotone: adding a supporting record never lowers the grade, adding a record against never raises it (a test
+checks this over random evidence). No signal is never "no"; reports never give an incidence.
 """
 
 from __future__ import annotations
 
-from adrlens.model import Evidence, Reason, Verdict
+from dataclasses import dataclass, field
 
-RULES_VERSION = "1"
-# Expected reports a source must reach before "no signal" counts towards "not supported".
-MIN_E_ENOUGH = 5.0
+from adrlens.model import LABEL_STRENGTHS, Evidence, Reason, Verdict
+
+RULES_VERSION = "2"
 BASE_SCORE = {
     "established": 0.95,
     "probable": 0.8,
@@ -38,107 +58,291 @@ BASE_SCORE = {
     "not supported": 0.15,
     "possible inverse association": 0.05,
 }
+# Label strength -> level of the label line (LABEL_STRENGTHS is strongest first).
+LABEL_LEVEL = {"warning": 3, "above_placebo": 3, "frequency": 2, "weak": 1, "related_only": 0, "none": 0}
+# Literature: controlled studies for level 3 (and for "strong" contradiction), articles for level 2.
+LIT_CONTROLLED_STRONG = 2
+LIT_ARTICLES_MODERATE = 3
+# Report sources with a signal for reports level 2.
+REPORT_SOURCES_MODERATE = 2
+EB05_STRONG = 2.0
+
+FLAGS = (
+    "indication",  # the condition is what the drug treats
+    "contradicting_studies",  # controlled studies found no link
+    "stimulated_reporting",  # reports rose sharply after some year: possibly publicity, not new cases
+    "protective_findings",  # some studies suggest it may help: not established
+    "genetic_risk",  # a pharmacogenomic risk factor is named
+    "risk_factors",  # co-morbidities that raise the risk (kept, not removed)
+    "related_symptoms_only",  # only broad terms carry listings or signals
+    "inconsistent_reports",  # one report source shows a signal, another argues against an excess
+)
+assert set(LABEL_LEVEL) == set(LABEL_STRENGTHS)
+
+
+@dataclass
+class Line:
+    """One line of evidence: its level and the records it rests on."""
+
+    kind: str
+    level: int = 0
+    ids: list[str] = field(default_factory=list)
+    text: str = ""
 
 
 def _ids(records: list[Evidence]) -> list[str]:
     return [r.id for r in records]
 
 
-def _robust(rep: Evidence, confounding: list[Evidence]) -> bool:
-    """A report signal survives when its source's confounding check (if any) still supports it."""
-    src = rep.data.source_name
-    checks = [c for c in confounding if c.data.source == src]
-    return not checks or any(c.direction == "supports" for c in checks)
+def _label_line(labels: list[Evidence]) -> tuple[Line, list[Evidence], bool]:
+    """The label line from the narrow listings; also the broad-only listings and whether every narrow
+    listing sits among events of uncertain causality."""
+    narrow = [e for e in labels if e.direction == "supports" and e.data.listed_narrow_pts]
+    broad_only = [e for e in labels if e.direction == "supports" and not e.data.listed_narrow_pts]
+    if not narrow:
+        return Line("label"), broad_only, False
+    levels = [LABEL_LEVEL.get(e.data.strength, 1) or 1 for e in narrow]
+    level = max(levels)
+    if len(narrow) >= 2:
+        level = min(3, level + 1) if level >= 2 else 2
+    uncertain = all(e.data.uncertain_causality for e in narrow)
+    best = narrow[levels.index(max(levels))]
+    words = {
+        "warning": "in a boxed warning or the warnings section",
+        "above_placebo": "with a rate above placebo",
+        "frequency": "with a rate (no placebo comparison)",
+        "weak": "with no rate (rare, postmarketing or no frequency)",
+    }.get(best.data.strength, "")
+    text = f"listed on {len(narrow)} label source{'s' if len(narrow) > 1 else ''} {words}".rstrip()
+    if uncertain:
+        text += ", among events where a causal relationship is uncertain"
+    return Line("label", level, _ids(narrow), text), broad_only, uncertain
+
+
+def _lit_lines(lit: list[Evidence]) -> tuple[Line, Line, list[Evidence]]:
+    """(supporting line, contradicting line, protective records)."""
+    sup = [e for e in lit if e.data.stance == "supporting" and e.direction == "supports"]
+    con = [e for e in lit if e.data.stance == "contradicting"]
+    pro = [e for e in lit if e.data.stance == "protective"]
+    s_ctrl = sum(e.data.controlled_articles for e in sup)
+    s_art = sum(e.data.n_articles for e in sup)
+    c_ctrl = sum(e.data.controlled_articles for e in con)
+    c_art = sum(e.data.n_articles for e in con)
+    if s_ctrl >= LIT_CONTROLLED_STRONG:
+        s_level = 3
+    elif s_art >= LIT_ARTICLES_MODERATE or s_ctrl >= 1:
+        s_level = 2
+    else:
+        s_level = 1 if s_art or sup else 0
+    support = Line(
+        "literature", s_level, _ids(sup), f"{s_art} article(s) report it ({s_ctrl} controlled)" if s_level else ""
+    )
+    c_level = 3 if (c_ctrl >= LIT_CONTROLLED_STRONG and c_ctrl > s_ctrl) else (1 if c_art else 0)
+    against = Line(
+        "literature", c_level, _ids(con), f"{c_art} article(s) found no link ({c_ctrl} controlled)" if c_level else ""
+    )
+    return support, against, pro
+
+
+def _explained_sources(conf: list[Evidence]) -> set[str]:
+    """Report sources whose signal the confounding check explains away (no signal left without confounders)."""
+    return {e.data.source for e in conf if e.direction == "against" and e.data.scope in (None, "narrow")}
+
+
+def _report_lines(
+    reps: list[Evidence], counts: list[Evidence], conf: list[Evidence], narrow_pts: set[str]
+) -> tuple[Line, Line, list[Evidence], list[Evidence], list[Evidence]]:
+    """(support line, against line, narrow signals explained by confounders, broad-only signals, count-table
+    narrow signals)."""
+    explained = _explained_sources(conf)
+    narrow = [e for e in reps if e.data.scope == "narrow" and e.data.measurable]
+    sig = [e for e in narrow if e.direction == "supports"]
+    kept = [e for e in sig if e.data.source_name not in explained]
+    lost = [e for e in sig if e.data.source_name in explained]
+    sig_sources = {e.data.source_name for e in sig}
+    broad_sig = [
+        e
+        for e in reps
+        if e.data.scope == "broad" and e.direction == "supports" and e.data.source_name not in sig_sources
+    ]
+    table_sig = [e for e in counts if e.direction == "supports" and set(e.data.signal_pts or []) & narrow_pts]
+    n_sources = len({e.data.source_name for e in kept})
+    strong = any((e.data.eb05 or 0) >= EB05_STRONG for e in kept)
+    if n_sources >= REPORT_SOURCES_MODERATE or strong:
+        level = 2
+    elif kept or table_sig:
+        level = 1
+    else:
+        level = 0
+    support = Line("reports", level, _ids(kept + table_sig), "")
+    if level:
+        names = sorted({e.data.source_name for e in kept})
+        support.text = "more reports than expected" + (
+            f" in {len(names)} report source(s)" if names else " in a published count table"
+        )
+    quiet = [e for e in narrow if e.direction != "supports" and e.data.no_excess]
+    against = Line("reports", 1 if quiet else 0, _ids(quiet), "enough expected reports and no excess" if quiet else "")
+    return support, against, lost, broad_sig, table_sig
 
 
 def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     by = lambda kind: [e for e in evidence if e.kind == kind]  # noqa: E731
     labels, lit, reps = by("label"), by("literature"), by("reports")
     counts, klass, conf = by("count_table"), by("class_effect"), by("confounding")
-    indic = by("indication")
-    label_narrow = [e for e in labels if e.direction == "supports" and e.data.listed_narrow_pts]
-    label_freq = [e for e in label_narrow if e.data.freq_text]
-    label_broad = [e for e in labels if e.direction == "supports" and not e.data.listed_narrow_pts]
-    lit_sup = [e for e in lit if e.direction == "supports"]
-    rep_sig = [e for e in reps if e.direction == "supports" and e.data.scope == "narrow"]
-    rep_sig_broad = [e for e in reps if e.direction == "supports" and e.data.scope == "broad"]
-    rep_robust = [e for e in rep_sig if _robust(e, conf)]
-    count_sig = [e for e in counts if e.direction == "supports"]
+    indic, pgx, stim = by("indication"), by("pgx"), by("stimulated_reporting")
+    narrow_pts: set[str] = set()
+    for e in reps:
+        if e.data.scope == "narrow":
+            narrow_pts |= set(e.data.pts) | set(e.data.pts_not_measurable)
+    for e in labels:
+        narrow_pts |= set(e.data.listed_narrow_pts)
+
+    label, label_broad, uncertain = _label_line(labels)
+    lit_sup, lit_con, protective = _lit_lines(lit)
+    rep_sup, rep_con, explained, broad_sig, _tables = _report_lines(reps, counts, conf, narrow_pts)
+    gen = [e for e in pgx if e.direction == "supports"]
+    genetics = Line("genetics", 3 if any(e.strength == "strong" for e in gen) else (2 if gen else 0), _ids(gen))
     class_sup = [e for e in klass if e.direction == "supports"]
+    indication = [e for e in indic if e.direction == "against" and getattr(e.data, "is_indication", True)]
+    surges = [e for e in stim if e.direction == "supports"]
     inverse = [e for e in reps if e.direction == "inverse"]
     label_known = [e for e in labels if e.data.drug_known]
-    powered = [e for e in reps if (e.data.e or 0) >= MIN_E_ENOUGH]
-    any_signal = rep_sig or rep_sig_broad or count_sig
+
+    flags: list[str] = []
     reasons: list[Reason] = []
+    caveats = ["Spontaneous reports cannot give an incidence or prove causation; a signal is a hypothesis."]
     cond = condition.lower()
 
-    if label_narrow and (label_freq or len(label_narrow) >= 2 or lit_sup):
-        g = "established"
-        reasons.append(
-            Reason(
-                f"{cond} is listed for {drug} on "
-                f"{len(label_narrow)} label source(s)" + (" with a frequency" if label_freq else ""),
-                _ids(label_narrow),
-            )
-        )
-        if lit_sup:
-            reasons.append(Reason("articles report the association", _ids(lit_sup)))
-        if rep_sig or count_sig:
-            reasons.append(Reason("reports show a disproportionality signal", _ids(rep_sig + count_sig)))
-    elif label_narrow:
-        g = "probable"
-        reasons.append(
-            Reason(f"{cond} is listed for {drug} on one label source, with no frequency", _ids(label_narrow))
-        )
-        if rep_sig or count_sig:
+    # Report signals on the drug's indication are explained, not counted.
+    if indication and label.level < 2:
+        flags.append("indication")
+        if rep_sup.level:
             reasons.append(
-                Reason("reports show a disproportionality signal (hypothesis-generating)", _ids(rep_sig + count_sig))
+                Reason(f"reports of {cond} with {drug} reflect why it is given, not a side effect", rep_sup.ids)
             )
-    elif rep_robust and (lit_sup or class_sup):
-        g = "probable"
-        reasons.append(Reason("a report signal that survives the confounding check", _ids(rep_robust)))
-        reasons.append(Reason("backed by literature or the drug's class", _ids(lit_sup + class_sup)))
-    elif any_signal or lit_sup or label_broad or class_sup:
-        g = "possible"
-        if rep_sig or rep_sig_broad or count_sig:
+        rep_sup = Line("reports")
+    drug_lines = [x for x in (label, lit_sup, rep_sup, genetics) if x.level]
+    kinds = len(drug_lines)
+    total = sum(x.level for x in drug_lines)
+
+    def support_reasons() -> None:
+        if label.level:
+            reasons.append(Reason(f"{cond} is {label.text} for {drug}", label.ids))
+        if lit_sup.level:
+            reasons.append(Reason(lit_sup.text, lit_sup.ids))
+        if rep_sup.level:
+            reasons.append(Reason(rep_sup.text + " (a hypothesis, not proof)", rep_sup.ids))
+        if genetics.level:
+            reasons.append(Reason("a genetic risk factor is known for this reaction", genetics.ids))
+        if class_sup:
+            reasons.append(Reason("other drugs of the same class carry it", _ids(class_sup)))
+
+    if "indication" in flags:
+        g = "not supported" if (label_known or any(e.data.e for e in reps)) else "insufficient evidence"
+        reasons.insert(0, Reason(f"{cond} is what {drug} is used to treat", _ids(indication)))
+    elif lit_con.level >= 3 and label.level < 3 and lit_sup.level < 3:
+        g = "not supported"
+        flags.append("contradicting_studies")
+        reasons.append(Reason(lit_con.text, lit_con.ids))
+        if rep_sup.level:
             reasons.append(
                 Reason(
-                    "reports show a disproportionality signal (hypothesis-generating)",
-                    _ids(rep_sig + rep_sig_broad + count_sig),
+                    "the report signal is not borne out by controlled studies (reporting may be stimulated)",
+                    rep_sup.ids,
                 )
             )
-        if lit_sup:
-            reasons.append(Reason("articles report the association", _ids(lit_sup)))
-        if label_broad:
-            reasons.append(Reason("only a related term is on a label", _ids(label_broad)))
-        if class_sup:
-            reasons.append(Reason("other drugs of the same class show it", _ids(class_sup)))
+    elif (
+        label.level >= 3
+        or lit_sup.level >= 3
+        or (label.level >= 1 and not uncertain and lit_sup.level >= 2)
+        or (genetics.level and kinds >= 2)
+    ):
+        g = "established"
+        support_reasons()
+    elif (
+        label.level >= 2
+        or (kinds >= 2 and total >= 3)
+        or (class_sup and any(x.level >= 2 for x in drug_lines))
+        or genetics.level
+    ):
+        g = "probable"
+        support_reasons()
+    elif kinds or class_sup:
+        g = "possible"
+        support_reasons()
     elif inverse:
         g = "possible inverse association"
         reasons.append(Reason("fewer reports than expected; to be studied, not a benefit", _ids(inverse)))
-    elif label_known and powered:
+    elif label_known and (rep_con.level or lit_con.level) and not broad_sig and not label_broad:
         g = "not supported"
-        reasons.append(Reason("no label lists it although label sources know the drug", _ids(label_known)))
-        reasons.append(Reason("reports with enough expected cases show no signal", _ids(powered)))
+        reasons.append(
+            Reason(f"no label lists {cond} for {drug} although label sources know the drug", _ids(label_known))
+        )
+        if rep_con.level:
+            reasons.append(
+                Reason("report sources had enough expected reports to show an excess, and none did", rep_con.ids)
+            )
+        if lit_con.level:
+            reasons.append(Reason(lit_con.text, lit_con.ids))
     else:
         g = "insufficient evidence"
         reasons.append(Reason("too little data to say either way", _ids(labels + reps)))
 
-    # Caveats that always travel with the grade.
-    caveats = ["Spontaneous reports cannot give an incidence or prove causation; a signal is a hypothesis."]
+    # Reasons and flags that travel with any grade.
+    if lit_con.level and "contradicting_studies" not in flags:
+        flags.append("contradicting_studies")
+        if g != "not supported":
+            reasons.append(Reason(lit_con.text, lit_con.ids))
+    if rep_con.level and rep_sup.level:
+        flags.append("inconsistent_reports")
+        reasons.append(Reason("another report source had enough expected reports and shows no excess", rep_con.ids))
+    elif rep_con.level and g not in ("not supported",):
+        reasons.append(Reason("report sources with enough expected reports show no excess", rep_con.ids))
+    if surges:
+        flags.append("stimulated_reporting")
+        reasons.append(
+            Reason(
+                "reports rose sharply after a point in time, as happens after publicity (stimulated reporting)",
+                _ids(surges),
+            )
+        )
+        caveats.append("A rise in reports after publicity does not mean more people were harmed.")
+    if protective:
+        flags.append("protective_findings")
+        reasons.append(Reason("some studies suggest it may help; this is not established", _ids(protective)))
+    if genetics.level and "genetic_risk" not in flags:
+        flags.append("genetic_risk")
+    risk = [e for e in conf if getattr(e.data, "risk_factors", None)]
+    if risk:
+        flags.append("risk_factors")
+        reasons.append(
+            Reason("some conditions make the risk larger (risk factors, not other explanations)", _ids(risk))
+        )
+    if explained:
+        caveats.append("A report signal does not survive removing reports with other causes of the condition.")
+        reasons.append(Reason("a report signal is explained by other causes", _ids(explained + conf)))
+    related = label_broad + broad_sig
+    if related:
+        if not (label.level or rep_sup.level):
+            flags.append("related_symptoms_only")
+        reasons.append(Reason("related symptoms only (broad terms, not counted towards the grade)", _ids(related)))
     if g in ("not supported", "insufficient evidence"):
         caveats.append("No signal is not the same as no risk.")
-    overlap = [e for e in indic if e.direction == "against"]
-    if overlap:
-        caveats.append("The condition overlaps the drug's own indication: reports may reflect why it was given.")
-        reasons.append(Reason("confounding by indication is likely", _ids(overlap)))
-    if rep_sig and not rep_robust:
-        caveats.append("The report signal does not survive removing reports with other causes of the condition.")
-        reasons.append(Reason("signal explained by confounders", _ids(conf)))
 
-    # A small within-grade term keeps scores ordered by strength of report evidence (for AUC ties).
-    ic = max((e.data.ic025 if e.data.ic025 is not None else -10 for e in reps if e.data.scope == "narrow"), default=-10)
-    score = BASE_SCORE[g] + 0.04 * max(min(ic, 5), -5) / 5
+    score = BASE_SCORE[g] + _within(label.level, lit_sup.level, rep_sup.level, bool(class_sup), reps)
     return Verdict(
-        grade=g, score=round(score, 4), headline="", reasons=reasons, caveats=caveats, rules_version=RULES_VERSION
+        grade=g,
+        score=round(score, 4),
+        headline="",
+        reasons=reasons,
+        caveats=caveats,
+        rules_version=RULES_VERSION,
+        flags=flags,
     )
+
+
+def _within(label: int, lit: int, rep: int, klass: bool, reps: list[Evidence]) -> float:
+    """A small within-grade term (|x| < 0.05) that orders pairs of one grade by the strength of their evidence
+    (for AUC ties); the grade gaps are wider, so the score stays monotone in the grade."""
+    ic = max((e.data.ic025 for e in reps if e.data.scope == "narrow" and e.data.ic025 is not None), default=-5.0)
+    return 0.004 * (label + lit + rep + klass) + 0.02 * max(min(ic, 5.0), -5.0) / 5.0

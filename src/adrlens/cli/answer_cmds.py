@@ -73,24 +73,39 @@ def ask(
 
 @app.command()
 def evaluate(
-    refset: Annotated[Path, typer.Argument(help="CSV with columns drug, condition, truth (1/0).")],
+    refset: Annotated[Path | None, typer.Argument(help="CSV with columns drug, condition, truth (1/0).")] = None,
+    panel: Annotated[
+        Path | None,
+        typer.Option("--panel", help="An expert panel TSV (question, drug, condition, grades, action, must_mention)."),
+    ] = None,
     store: StoreOpt = None,
     boot: Annotated[int, typer.Option("--boot", help="Bootstrap resamples for the AUC intervals.")] = 2000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Coverage, AUC (bootstrap 95% CI) and sensitivity/specificity per evidence source and combined."""
-    from adrlens.evaluate import evaluate as run_evaluate
-
-    if not refset.exists():
-        raise AdrlensError(f"{refset} does not exist")
+    """A reference set: coverage, AUC (bootstrap 95% CI), sensitivity/specificity per source and combined, and
+    the share of positives per grade. An expert panel (--panel): grade agreement, actions and words."""
+    if (refset is None) == (panel is None):
+        raise AdrlensError(
+            "give a reference set (adrlens evaluate FILE.csv) or a panel (adrlens evaluate --panel FILE.tsv)"
+        )
+    path = refset or panel
+    assert path is not None
+    if not path.exists():
+        raise AdrlensError(f"{path} does not exist")
     with _progress_bar("evaluate", as_json) as bar:
         task = bar.add_task("", total=None)
-        report = run_evaluate(
-            refset,
-            store=store,
-            n_boot=boot,
-            progress=lambda msg, i, n: bar.update(task, completed=i, total=n, description=msg),
-        )
+
+        def step(msg: str, i: int, n: int) -> None:
+            bar.update(task, completed=i, total=n, description=msg[:60])
+
+        if panel is not None:
+            from adrlens.panel import evaluate_panel
+
+            report = evaluate_panel(panel, store=store, progress=step)
+        else:
+            from adrlens.evaluate import evaluate as run_evaluate
+
+            report = run_evaluate(path, store=store, n_boot=boot, progress=step)
     if as_json:
         _print_json(report.to_dict())
     else:

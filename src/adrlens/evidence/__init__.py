@@ -4,7 +4,7 @@ The order of `PROVIDERS` is the order of the records in an answer."""
 
 from __future__ import annotations
 
-from adrlens.evidence import classeffect, confounding, count_tables, indication, label, literature, reports
+from adrlens.evidence import classeffect, confounding, count_tables, indication, label, literature, pgx, reports
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings, Provider
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -15,6 +15,7 @@ PROVIDERS: tuple[Provider, ...] = (
     confounding.provide,
     indication.provide,
     classeffect.provide,
+    pgx.provide,
 )
 
 __all__ = ["PROVIDERS", "EvidenceQuery", "EvidenceSettings", "Provider"]

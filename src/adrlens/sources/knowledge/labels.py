@@ -60,7 +60,9 @@ _HEADING = re.compile(r"^\s*\d+(?:\.\d+)+\s+[A-Z][^\n]{0,100}$", re.MULTILINE)
 _POSTMARKETING = re.compile(r"post[- ]?marketing|post[- ]?approval|spontaneous reports", re.IGNORECASE)
 # A rate on the mention's line: "12%", "83 (1.4)", "(1.4%)".
 _RATE = re.compile(r"\d+(?:\.\d+)?\s*%|\b\d+\s*\(\s*<?\d+(?:\.\d+)?\s*%?\s*\)")
-_LIST_ITEM_MAX = 400  # a paragraph this short (or a bullet) continues the list its intro paragraph opened
+# A paragraph that continues a list opened by an intro paragraph: a bullet, a "Body system: a, b, c" line, or
+# a bare comma-separated list of terms (no sentence inside).
+_LIST_ITEM = re.compile(r"^\s*(?:[*\u2022-]|[A-Z][A-Za-z ,/&()-]{2,80}:)|^[^.]{0,400}(?:,[^.,]+){2,}\.?\s*$")
 
 _SECTION_NAMES = {
     "adverse reactions": "adverse reactions",
@@ -117,8 +119,7 @@ def mention_context(text: str, offset: int) -> str | None:
             if _UNCERTAIN.search(prev):
                 return CONTEXT_UNCERTAIN
             break
-        cur = text[paras[j][0] : paras[j][1]].strip()
-        if len(cur) > _LIST_ITEM_MAX and not cur.startswith("*"):
+        if not _LIST_ITEM.search(" ".join(text[paras[j][0] : paras[j][1]].split())):
             break
         j -= 1
     heading = None

@@ -35,7 +35,7 @@ ProgressFn = Callable[[str, int, int], None]
 PARTS = db.PARTS
 REPORTS_ONLY: tuple[str, ...] = ("reports",)
 # Folders of the data folder the knowledge and count-table parts read (their files' sha256 go in the marker).
-KNOWLEDGE_INPUTS = (("labels",), ("literature",), ("vocab", "drugs"))
+KNOWLEDGE_INPUTS = (("labels",), ("literature",), ("vocab", "drugs"), ("pgx",))
 COUNT_TABLE_INPUTS = (("faers", "aggregates"),)
 
 

@@ -35,6 +35,7 @@ EvidenceKind = Literal[
     "temporality",
     "challenge",
     "stimulated_reporting",
+    "pgx",
 ]
 Direction = Literal["supports", "against", "neutral", "inverse", "not_available"]
 Strength = Literal["strong", "moderate", "weak", "none"]
@@ -45,9 +46,26 @@ Strength = Literal["strong", "moderate", "weak", "none"]
 # cells, class members, confounder examples) stay plain dicts: their keys are documented at the field.
 
 
+#: How strongly a label source states a listing, strongest first (LabelData.strength):
+#: "warning"       boxed warning or warnings and precautions section;
+#: "above_placebo" a rate higher than the placebo rate;
+#: "frequency"     a numeric rate or a frequency word from very common to uncommon/infrequent, with no placebo
+#:                 rate or not above it;
+#: "weak"          postmarketing, rare or very rare (or a rate under 1/1000), no frequency, or in a list of
+#:                 events whose causal relationship is uncertain;
+#: "related_only"  only broad terms (related symptoms) listed;
+#: "none"          nothing listed.
+LABEL_STRENGTHS: tuple[str, ...] = ("warning", "above_placebo", "frequency", "weak", "related_only", "none")
+
+
 @dataclass
 class LabelData:
-    """Is the condition listed on this label source, with which PTs, how often, in which section."""
+    """Is the condition listed on this label source, with which PTs, how often, in which section.
+
+    `strength` is the best of LABEL_STRENGTHS over the source's narrow listings; `pt_strength` gives it per
+    listed PT. `sources_listing_narrow` counts the label sources (of all three) listing a narrow term.
+    `safety_change` (informational, never changes `strength`): the latest FDA safety labelling change of a
+    product whose single active ingredient is the drug, {date, drug_name, application, link, source}."""
 
     listed: bool = False
     listed_pts: list[str] = field(default_factory=list)
@@ -58,6 +76,15 @@ class LabelData:
     postmarketing_only: bool = False
     sections: list[str] = field(default_factory=list)
     n_rows: int = 0
+    strength: str = "none"  # one of LABEL_STRENGTHS
+    pt_strength: dict[str, str] = field(default_factory=dict)
+    boxed_warning: bool = False
+    warning_section: bool = False  # boxed warning or warnings and precautions
+    above_placebo: bool = False
+    uncertain_causality: bool = False  # a narrow listing sits in an "uncertain causal relationship" list
+    placebo_text: str | None = None  # "oedema: 14.6% (placebo 10.8%)", for the rates compared
+    sources_listing_narrow: int = 0
+    safety_change: dict[str, Any] | None = None
 
 
 @dataclass
@@ -243,6 +270,24 @@ class ClassEffectData:
     signal_rule: str | None = None
 
 
+@dataclass
+class PgxData:
+    """A genetic risk factor named for the drug and the condition (PharmGKB level 1A/1B toxicity annotation,
+    with the CPIC level of the gene-drug pair). Empty gene: no annotation matches the condition."""
+
+    gene: str | None = None
+    variant: str | None = None
+    level: str | None = None  # PharmGKB level of evidence: 1A, 1B
+    phenotypes: list[str] = field(default_factory=list)  # as PharmGKB names them
+    matched_pts: list[str] = field(default_factory=list)  # the condition's narrow PTs they map to
+    source: str | None = None
+    url: str | None = None
+    annotation_id: str | None = None
+    pmid_count: int | None = None
+    cpic_level: str | None = None  # CPIC level of the gene-drug pair (A strongest), None when not a CPIC pair
+    drug_annotations: int = 0  # the drug's risk annotations and CPIC pairs in pgx_risk
+
+
 EvidenceData = (
     LabelData
     | LiteratureData
@@ -255,6 +300,7 @@ EvidenceData = (
     | ConfoundingData
     | IndicationData
     | ClassEffectData
+    | PgxData
 )
 
 #: The data structure each evidence kind carries (checked in Evidence.__post_init__ and the schema test).
@@ -270,6 +316,7 @@ DATA_TYPES: dict[str, type] = {
     "confounding": ConfoundingData,
     "indication": IndicationData,
     "class_effect": ClassEffectData,
+    "pgx": PgxData,
 }
 
 

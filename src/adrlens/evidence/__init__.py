@@ -11,6 +11,7 @@ from adrlens.evidence import (
     indication,
     label,
     literature,
+    pgx,
     reports,
     stimulated,
 )
@@ -25,6 +26,7 @@ PROVIDERS: tuple[Provider, ...] = (
     indication.provide,
     classeffect.provide,
     stimulated.provide,
+    pgx.provide,
 )
 
 __all__ = ["PROVIDERS", "EvidenceQuery", "EvidenceSettings", "Provider"]

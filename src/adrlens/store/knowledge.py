@@ -6,7 +6,13 @@ active ingredient with the project's drug vocabulary, maps adverse-effect terms 
 names, and (re)creates these tables in the given DuckDB connection:
 
 * `label_effect`   one row per label statement: ingredient, pt, source, source_id, section, frequency
-                   text and bounds, placebo frequency, note;
+                   text and bounds, placebo frequency, note, context (SPL adverse reactions: where the
+                   mention sits: "uncertain causality", "postmarketing", "rate stated" or NULL);
+* `label_safety_change` the latest FDA safety labelling change (SrLC) of a product whose single active
+                   ingredient is the drug: ingredient, drug_name, application, date, link, source;
+* `pgx_risk`       PharmGKB level 1A/1B toxicity annotations and CPIC pairs: ingredient, gene, variant,
+                   level, phenotypes, the PTs they map to (`pts`), phenotypes that are the disease treated
+                   (`context_phenotypes`), source, annotation id, url, PMID count, CPIC level;
 * `literature_pair` one row per (ingredient, effect, article): term as published, mapped PT, PMID,
                    study type, sentence;
 * `drug_profile`, `drug_class`, `drug_indication`: description, half-life, ATC codes; EPC / MoA / ATC
@@ -31,12 +37,21 @@ from adrlens.errors import DataNotFoundError
 from adrlens.sources.base import FileResult
 from adrlens.sources.knowledge import labels as labels_src
 from adrlens.sources.knowledge import literature as lit_src
+from adrlens.sources.knowledge import pgx as pgx_src
 from adrlens.sources.knowledge import profiles as prof_src
 from adrlens.sources.knowledge import sider as sider_src
 from adrlens.vocab.names import IngredientNamer  # the package's one drug namer
 from adrlens.vocab.terms import map_to_pt
 
-KNOWLEDGE_TABLES = ("label_effect", "literature_pair", "drug_profile", "drug_class", "drug_indication")
+KNOWLEDGE_TABLES = (
+    "label_effect",
+    "label_safety_change",
+    "literature_pair",
+    "drug_profile",
+    "drug_class",
+    "drug_indication",
+    "pgx_risk",
+)
 
 Progress = Callable[[str], None]
 
@@ -131,7 +146,7 @@ def build_knowledge(
         con,
         "_k_spl",
         spl_out,
-        _schema(label_id=_S, section=_S, pt=_S, mention=_S, kind=_S, ingredient=_S, note=_S),
+        _schema(label_id=_S, section=_S, pt=_S, mention=_S, kind=_S, context=_S, ingredient=_S, note=_S),
     )
     eu_rows, res3 = labels_src.read_eu_spc(
         base / "labels" / "eu_spc" / "drug_hoi_pairs_2015.tsv",
@@ -153,6 +168,7 @@ def build_knowledge(
                    CASE WHEN s.freq_text = 'postmarketing' THEN 'postmarketing' END AS section,
                    s.freq_lower, s.freq_upper, s.freq_text,
                    s.placebo_freq_text, s.placebo_freq_lower, s.placebo_freq_upper,
+                   NULL::VARCHAR AS context,
                    nullif(concat_ws('; ',
                        CASE WHEN s.freq_text = 'postmarketing' THEN 'postmarketing report: '
                             || 'SIDER''s bounds 0-0.1% are a convention, not a rate' END,
@@ -163,17 +179,20 @@ def build_knowledge(
             FROM _k_sider_se s JOIN _k_stitch n USING (stitch_id)
             UNION ALL
             SELECT ingredient, pt, '{labels_src.SPL_SOURCE}', label_id, section,
-                   NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, context,
                    concat_ws('; ', note, 'label mention: "' || mention || '"')
             FROM _k_spl
             UNION ALL
             SELECT ingredient, pt, '{labels_src.EU_SOURCE}', source_id, 'undesirable effects',
-                   NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM _k_eu
         )
         ORDER BY ingredient, pt, source, source_id
         """
     )
+
+    say("labels: FDA safety labelling changes (SrLC)")
+    results.append(_build_safety_changes(con, namer, base / "labels" / "fda_srlc" / "label_changes_20251022.csv"))
 
     say("literature: ADE corpus, MEDLINE MeSH, SemMedDB")
     known_pts = {r[0] for r in con.execute("SELECT DISTINCT pt FROM label_effect").fetchall()}
@@ -250,6 +269,9 @@ def build_knowledge(
     )
     con.execute("CREATE OR REPLACE TABLE drug_indication AS SELECT * FROM drug_indication ORDER BY ingredient")
 
+    say("pharmacogenomics: PharmGKB, CPIC")
+    results += _build_pgx(con, namer, base / "pgx", known_pts)
+
     _write_issues(con, results)
     for t in ("_k_stitch", "_k_sider_se", "_k_sider_ind", "_k_spl", "_k_eu", "_k_lit"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -261,6 +283,173 @@ def build_knowledge(
     )
     say(f"knowledge tables built in {elapsed:.1f}s: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
     return counts
+
+
+def _build_safety_changes(con: duckdb.DuckDBPyConnection, namer: IngredientNamer, path: Path) -> FileResult:
+    """label_safety_change: per ingredient, the latest SrLC row of a product with that single ingredient."""
+    rows, res = labels_src.read_srlc(path)
+    latest: dict[str, dict] = {}
+    for r in rows:
+        if len(r["ingredients"]) != 1:
+            res.skip("combination product: the change is not about one ingredient", 0, r["drug_name"])
+            continue
+        ing = _one_mapped(namer, r["ingredients"][0])
+        if ing is None:
+            res.skip("active ingredient not in the drug vocabulary", 0, r["ingredients"][0])
+            continue
+        if ing not in latest or (r["date"], r["application"]) > (latest[ing]["date"], latest[ing]["application"]):
+            latest[ing] = {**r, "ingredient": ing}
+    keep = ("ingredient", "drug_name", "application", "date", "link")
+    out = [{k: r[k] for k in keep} | {"source": labels_src.SRLC_SOURCE} for r in latest.values()]
+    _register(
+        con,
+        "_k_srlc",
+        out,
+        _schema(ingredient=_S, drug_name=_S, application=_S, date=_S, link=_S, source=_S),
+    )
+    con.execute("CREATE OR REPLACE TABLE label_safety_change AS SELECT * FROM _k_srlc ORDER BY ingredient")
+    con.execute("DROP TABLE _k_srlc")
+    return res
+
+
+_GENERIC_WORDS = frozenset({"disease", "diseases", "disorder", "disorders", "infection", "infections", "syndrome"})
+
+
+def _one_mapped(namer: IngredientNamer, name: str) -> str | None:
+    """The single ingredient a name maps to in the vocabulary (None for a class, combination or unknown)."""
+    ings, mapped = namer(name)
+    return ings[0] if mapped and len(ings) == 1 else None
+
+
+def _words(text: str) -> set[str]:
+    """Content words of a name, singular ("HIV Infections" -> {"hiv"}; generic disease words dropped)."""
+    out = set()
+    for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split():
+        if w in _GENERIC_WORDS or len(w) < 3:
+            continue
+        out.add(w[:-1] if w.endswith("s") and not w.endswith("ss") else w)
+    return out
+
+
+def _build_pgx(
+    con: duckdb.DuckDBPyConnection, namer: IngredientNamer, folder: Path, known_pts: set[str]
+) -> list[FileResult]:
+    """pgx_risk: PharmGKB 1A/1B toxicity annotations (phenotypes mapped to PTs) and CPIC gene-drug pairs.
+
+    A phenotype is the disease treated, not a toxicity, when PharmGKB names it for the same drug in an
+    annotation without Toxicity, or when its content words all occur in one of the drug's indications
+    (`drug_indication`); such phenotypes go to `context_phenotypes` and map to no PT."""
+    ann, context, r_ann = pgx_src.read_clinical_annotations(
+        folder / "pharmgkb_2022-07-05" / "clinicalAnnotations" / "clinical_annotations.tsv"
+    )
+    cpic, r_cpic = pgx_src.read_cpic_pairs(folder / "cpic" / "pair.tsv")
+    curated = pgx_src.curated_phenotypes()
+    r_map = FileResult(source="pharmgkb", layout="knowledge", table_name="phenotype -> PT")
+    indications: dict[str, list[set[str]]] = {}
+    for ing, ind in con.execute("SELECT ingredient, indication FROM drug_indication").fetchall():
+        indications.setdefault(ing, []).append(_words(ind or ""))
+    cpic_by: dict[tuple[str, str], dict] = {}
+    for c in cpic:
+        ing = _one_mapped(namer, c["drug_name"])
+        if ing is None:
+            r_cpic.skip("drug (or drug class) maps to no single ingredient", 0, c["drug_name"])
+            continue
+        cpic_by[(ing, c["gene"])] = c
+
+    def phenotype_pts(name: str) -> list[str]:
+        key = " ".join(name.lower().split())
+        if key in curated:
+            return curated[key]
+        pt, _how = map_to_pt(name, known_pts)
+        return [pt] if pt else []
+
+    out: list[dict] = []
+    seen_pairs: set[tuple[str, str]] = set()
+    for a in ann:
+        for drug in a["drugs"]:
+            ing = _one_mapped(namer, drug)
+            if ing is None:
+                r_ann.skip("drug (class or combination) maps to no single ingredient", 0, drug)
+                continue
+            pts: list[str] = []
+            ctx: list[str] = []
+            for ph in a["phenotypes"]:
+                words = _words(ph)
+                in_indication = bool(words) and any(words <= ind for ind in indications.get(ing, []))
+                if ph.lower() in context.get(drug.lower(), set()) or in_indication:
+                    ctx.append(ph)
+                    continue
+                mapped = phenotype_pts(ph)
+                if not mapped:
+                    r_map.skip("phenotype maps to no MedDRA PT", 0, ph)
+                pts += [p for p in mapped if p not in pts]
+            c = cpic_by.get((ing, a["gene"]))
+            seen_pairs.add((ing, a["gene"]))
+            out.append(
+                {
+                    "ingredient": ing,
+                    "gene": a["gene"],
+                    "variant": a["variant"],
+                    "level": a["level"],
+                    "phenotypes": [p for p in a["phenotypes"] if p not in ctx],
+                    "pts": pts,
+                    "context_phenotypes": ctx,
+                    "category": a["category"],
+                    "source": pgx_src.PHARMGKB_SOURCE,
+                    "annotation_id": a["annotation_id"],
+                    "url": a["url"],
+                    "pmid_count": a["pmid_count"],
+                    "cpic_level": c["level"] if c else None,
+                    "cpic_pmids": c["pmids"] if c else [],
+                }
+            )
+            r_map.rows_loaded += 1
+    for (ing, gene), c in sorted(cpic_by.items()):
+        if (ing, gene) in seen_pairs:
+            continue
+        out.append(
+            {
+                "ingredient": ing,
+                "gene": gene,
+                "variant": None,
+                "level": None,
+                "phenotypes": [],
+                "pts": [],
+                "context_phenotypes": [],
+                "category": None,
+                "source": pgx_src.CPIC_SOURCE,
+                "annotation_id": None,
+                "url": None,
+                "pmid_count": len(c["pmids"]) or None,
+                "cpic_level": c["level"],
+                "cpic_pmids": c["pmids"],
+            }
+        )
+    lst = pa.list_(_S)
+    _register(
+        con,
+        "_k_pgx",
+        out,
+        _schema(
+            ingredient=_S,
+            gene=_S,
+            variant=_S,
+            level=_S,
+            phenotypes=lst,
+            pts=lst,
+            context_phenotypes=lst,
+            category=_S,
+            source=_S,
+            annotation_id=_S,
+            url=_S,
+            pmid_count=pa.int64(),
+            cpic_level=_S,
+            cpic_pmids=lst,
+        ),
+    )
+    con.execute("CREATE OR REPLACE TABLE pgx_risk AS SELECT * FROM _k_pgx ORDER BY ingredient, gene, level, variant")
+    con.execute("DROP TABLE _k_pgx")
+    return [r_ann, r_cpic, r_map]
 
 
 def _build_profiles(

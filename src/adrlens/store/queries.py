@@ -41,6 +41,28 @@ def label_listing(con: duckdb.DuckDBPyConnection, ingredient: str, pts: list[str
     return _dicts(cur)
 
 
+def label_sources_for(con: duckdb.DuckDBPyConnection, ingredient: str) -> set[str]:
+    """The label sources that have any listing for the drug (they know it)."""
+    rows = con.execute("SELECT DISTINCT source FROM label_effect WHERE ingredient = ?", [_key(ingredient)])
+    return {s for (s,) in rows.fetchall()}
+
+
+def label_safety_change(con: duckdb.DuckDBPyConnection, ingredient: str) -> dict | None:
+    """The latest FDA safety labelling change (SrLC) of a single-ingredient product of the drug, or None."""
+    rows = _dicts(con.execute("SELECT * FROM label_safety_change WHERE ingredient = ?", [_key(ingredient)]))
+    return rows[0] if rows else None
+
+
+def pgx_risk(con: duckdb.DuckDBPyConnection, ingredient: str) -> list[dict]:
+    """The drug's pharmacogenomic risk rows (PharmGKB 1A/1B toxicity annotations, CPIC pairs), strongest first."""
+    cur = con.execute(
+        "SELECT * FROM pgx_risk WHERE ingredient = ? "
+        "ORDER BY level NULLS LAST, cpic_level NULLS LAST, pmid_count DESC NULLS LAST, gene, variant",
+        [_key(ingredient)],
+    )
+    return _dicts(cur)
+
+
 def literature(con: duckdb.DuckDBPyConnection, ingredient: str, pts_or_terms: list[str]) -> list[dict]:
     """Literature rows for the drug whose mapped PT or published term is one of `pts_or_terms`."""
     keys = _keys(pts_or_terms)

@@ -27,6 +27,32 @@ from adrlens.sources.base import FileResult
 
 SOURCE = "SIDER 4.1"
 
+# SIDER's frequency words (meddra_freq freq_text). CIOMS III / EU SmPC convention: very common >= 1/10,
+# common 1/100-1/10, uncommon 1/1000-1/100, rare 1/10000-1/1000, very rare < 1/10000; "frequent" and
+# "infrequent" are the older FDA words for common and uncommon.
+FREQUENT_WORDS = frozenset({"very common", "common", "uncommon", "infrequent", "frequent", "very frequent"})
+RARE_WORDS = frozenset({"rare", "very rare"})
+POSTMARKETING = "postmarketing"
+RARE_BELOW = 0.001  # a stated rate under 1/1000 is CIOMS "rare"
+
+
+def frequency_class(freq_text: str | None, upper: float | None) -> str | None:
+    """What a SIDER frequency says: 'rate' (a number at or above 1/1000), 'frequent' (a word from very
+    common to uncommon/infrequent), 'rare' (rare, very rare, or a number below 1/1000), 'postmarketing',
+    or None (no frequency)."""
+    t = " ".join((freq_text or "").lower().split())
+    if not t:
+        return None
+    if t == POSTMARKETING:
+        return "postmarketing"
+    if t in RARE_WORDS:
+        return "rare"
+    if t in FREQUENT_WORDS:
+        return "frequent"
+    if any(ch.isdigit() for ch in t):
+        return "rare" if upper is not None and upper < RARE_BELOW else "rate"
+    return None
+
 # name -> (ingredients, mapped): the knowledge builder's drug-name normaliser.
 Namer = Callable[[str], tuple[list[str], bool]]
 

@@ -89,16 +89,20 @@ def _pmid_list(pmids: list[str]) -> str:
     return f"PMIDs {', '.join(pmids[:5])}{' ...' if len(pmids) > 5 else ''}"
 
 
-def _finding(stance: str, data: LiteratureData, drug: str, condition: str) -> str:
+def _finding(stance: str, data: LiteratureData, drug: str, condition: str, terms: list[str]) -> str:
+    """One sentence; names the published terms when they are not the condition's own name."""
     cond = condition.lower()
+    shown = [t for t in terms if t != cond]
+    if shown:
+        cond += f" (as {', '.join(shown[:3])}{' ...' if len(shown) > 3 else ''})"
     n = data.n_articles
-    arts = f"{n} article{'s' if n != 1 else ''}"
+    arts, verb = (f"{n} article", "reports") if n == 1 else (f"{n} articles", "report")
     detail = f"{_types(data)}; {_pmid_list(data.pmids)}"
     if stance == SUPPORTING:
-        return f"{arts} report {drug} causing {cond} ({detail})."
+        return f"{arts} {verb} {drug} causing {cond} ({detail})."
     if stance == CONTRADICTING:
         return f"{arts} found that {drug} did not cause {cond} ({detail})."
-    return f"{arts} report {drug} reducing or suppressing {cond} ({detail}): {PROTECTIVE_CAVEAT}."
+    return f"{arts} {verb} {drug} reducing or suppressing {cond} ({detail}): {PROTECTIVE_CAVEAT}."
 
 
 def literature_evidence(
@@ -114,9 +118,10 @@ def literature_evidence(
         data = stance_data(mine, stance, known)
         rid, direction = RECORDS[stance]
         ref = {"table": "literature_pair", "stance": stance, "pmids": data.pmids, "sources": SOURCES_REF}
+        finding = _finding(stance, data, drug, condition, sorted({r["pt_or_term"] for r in mine}))
         out.append(
             Evidence(
-                rid, "literature", LIT_SOURCE, _finding(stance, data, drug, condition), direction,
+                rid, "literature", LIT_SOURCE, finding, direction,
                 strength_of(data), data, ref,
             )
         )  # fmt: skip

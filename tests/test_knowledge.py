@@ -113,8 +113,10 @@ def test_eu_smpc_named_pairs_and_counted_skips(con) -> None:
 def test_literature_statin_and_succinylcholine_rhabdomyolysis(con) -> None:
     simva = q.literature(con, "simvastatin", ["rhabdomyolysis"])
     assert {"17763133", "17921794"} <= {r["pmid"] for r in simva}
-    assert all(r["source"] == "ADE corpus v2" and r["study_type"] == "case report" for r in simva)
+    ade = [r for r in simva if r["source"] == "ADE corpus v2"]
+    assert ade and all(r["study_type"] == "case report" and r["stance"] == "supporting" for r in ade)
     assert all(r["sentence"] for r in simva)
+    assert {r["source"] for r in simva} <= {"ADE corpus v2", "BC5CDR", "MEDLINE MeSH ADE", "SemMedDB"}
     sux = q.literature(con, "succinylcholine", ["Rhabdomyolysis"])
     med = [r for r in sux if r["source"] == "MEDLINE MeSH ADE"]
     assert len({r["pmid"] for r in med}) >= 5 and "8010431" in {r["pmid"] for r in med}

@@ -89,13 +89,18 @@ class LabelData:
 
 @dataclass
 class LiteratureData:
-    n_records: int = 0
-    n_articles: int = 0
-    pmids: list[str] = field(default_factory=list)
-    by_study_type: dict[str, int] = field(default_factory=dict)
-    by_source: dict[str, int] = field(default_factory=dict)
-    drug_known: bool = False
-    sentences: list[str] = field(default_factory=list)
+    """The literature findings of one stance for the pair (one Evidence record per stance)."""
+
+    n_records: int = 0  # finding rows (drug, effect, article, source)
+    n_articles: int = 0  # distinct PMIDs
+    pmids: list[str] = field(default_factory=list)  # every PMID of the record, sorted
+    by_study_type: dict[str, int] = field(default_factory=dict)  # study type -> distinct PMIDs
+    by_source: dict[str, int] = field(default_factory=dict)  # literature source -> finding rows
+    drug_known: bool = False  # some literature table names the drug at all
+    sentences: list[str] = field(default_factory=list)  # up to 3 example sentences (or titles)
+    stance: str = "none"  # 'supporting' | 'contradicting' | 'protective' | 'none' (no finding)
+    controlled_articles: int = 0  # distinct PMIDs of controlled designs (trials, cohort, case-control, reviews)
+    animal_articles: int = 0  # distinct PMIDs the source (or its abstract) marks as animal studies
 
 
 @dataclass

@@ -64,17 +64,28 @@ def pgx_risk(con: duckdb.DuckDBPyConnection, ingredient: str) -> list[dict]:
 
 
 def literature(con: duckdb.DuckDBPyConnection, ingredient: str, pts_or_terms: list[str]) -> list[dict]:
-    """Literature rows for the drug whose mapped PT or published term is one of `pts_or_terms`."""
+    """Literature findings for the drug whose mapped PT or published term is one of `pts_or_terms`, every
+    stance (column `stance`: supporting, contradicting, protective). A term also matches without its
+    possessive ("Reye's syndrome" finds the published "Reye syndrome")."""
     keys = _keys(pts_or_terms)
     if not keys:
         return []
+    keys = sorted({*keys, *(" ".join(k.replace("'s ", " ").replace("'", "").split()) for k in keys)})
     cur = con.execute(
         "SELECT * FROM literature_pair WHERE ingredient = ? "
         "AND (list_contains(?, pt_or_term) OR list_contains(?, lower(term))) "
-        "ORDER BY pt_or_term, source, study_type, pmid",
+        "ORDER BY stance, pt_or_term, source, study_type, pmid",
         [_key(ingredient), keys, keys],
     )
     return _dicts(cur)
+
+
+def literature_drug_articles(con: duckdb.DuckDBPyConnection, ingredient: str) -> dict[str, int]:
+    """Literature source -> number of articles that name the drug at all (empty: the tables do not know it)."""
+    rows = con.execute(
+        "SELECT source, n_articles FROM literature_drug WHERE ingredient = ? ORDER BY source", [_key(ingredient)]
+    ).fetchall()
+    return {s: int(n) for s, n in rows}
 
 
 def drug_profile(con: duckdb.DuckDBPyConnection, ingredient: str) -> dict | None:

@@ -93,7 +93,13 @@ def lit(stance: str = "supporting", articles: int = 1, controlled: int = 0) -> E
         direction,  # type: ignore[arg-type]
         "moderate",
         LiteratureData(
-            n_records=articles, n_articles=articles, drug_known=True, stance=stance, controlled_articles=controlled
+            n_records=articles,
+            n_articles=articles,
+            drug_known=True,
+            stance=stance,
+            controlled_articles=controlled,
+            narrow_articles=articles,
+            narrow_controlled_articles=controlled,
         ),
     )
 

@@ -101,6 +101,10 @@ class LiteratureData:
     stance: str = "none"  # 'supporting' | 'contradicting' | 'protective' | 'none' (no finding)
     controlled_articles: int = 0  # distinct PMIDs of controlled designs (trials, cohort, case-control, reviews)
     animal_articles: int = 0  # distinct PMIDs the source (or its abstract) marks as animal studies
+    # The same counts over the findings on the condition's own (narrow) terms or its name; the verdict
+    # grades on these, related symptoms (broad terms) only travel as context.
+    narrow_articles: int = 0
+    narrow_controlled_articles: int = 0
 
 
 @dataclass

@@ -124,16 +124,17 @@ def _lit_lines(lit: list[Evidence]) -> tuple[Line, Line, list[Evidence]]:
     sup = [e for e in lit if e.data.stance == "supporting" and e.direction == "supports"]
     con = [e for e in lit if e.data.stance == "contradicting"]
     pro = [e for e in lit if e.data.stance == "protective"]
-    s_ctrl = sum(e.data.controlled_articles for e in sup)
-    s_art = sum(e.data.n_articles for e in sup)
-    c_ctrl = sum(e.data.controlled_articles for e in con)
-    c_art = sum(e.data.n_articles for e in con)
+    # Findings on the condition's own terms only: an article on a related symptom is context, not support.
+    s_ctrl = sum(e.data.narrow_controlled_articles for e in sup)
+    s_art = sum(e.data.narrow_articles for e in sup)
+    c_ctrl = sum(e.data.narrow_controlled_articles for e in con)
+    c_art = sum(e.data.narrow_articles for e in con)
     if s_ctrl >= LIT_CONTROLLED_STRONG:
         s_level = 3
     elif s_art >= LIT_ARTICLES_MODERATE or s_ctrl >= 1:
         s_level = 2
     else:
-        s_level = 1 if s_art or sup else 0
+        s_level = 1 if s_art else 0
     support = Line(
         "literature", s_level, _ids(sup), f"{s_art} article(s) report it ({s_ctrl} controlled)" if s_level else ""
     )

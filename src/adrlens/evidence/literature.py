@@ -106,9 +106,17 @@ def _finding(stance: str, data: LiteratureData, drug: str, condition: str, terms
 
 
 def literature_evidence(
-    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str], terms: list[str], condition: str
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    pts: list[str],
+    terms: list[str],
+    condition: str,
+    narrow: list[str] | None = None,
 ) -> list[Evidence]:
+    """`pts`: every term to look up (narrow and broad); `narrow`: the condition's own terms, counted apart
+    (with `terms`, the condition's names) in `narrow_articles` (default: all of `pts`)."""
     rows = literature(con, drug, list(dict.fromkeys([*pts, *terms])))
+    own = {t.lower() for t in [*(pts if narrow is None else narrow), *terms]}
     known = bool(literature_drug_articles(con, drug)) or bool(rows)
     out: list[Evidence] = []
     for stance in STANCES:
@@ -116,6 +124,10 @@ def literature_evidence(
         if not mine:
             continue
         data = stance_data(mine, stance, known)
+        own_rows = [r for r in mine if str(r.get("pt_or_term") or "").lower() in own]
+        if own_rows:
+            own_data = stance_data(own_rows, stance, known)
+            data.narrow_articles, data.narrow_controlled_articles = own_data.n_articles, own_data.controlled_articles
         rid, direction = RECORDS[stance]
         ref = {"table": "literature_pair", "stance": stance, "pmids": data.pmids, "sources": SOURCES_REF}
         finding = _finding(stance, data, drug, condition, sorted({r["pt_or_term"] for r in mine}))
@@ -143,4 +155,4 @@ def literature_evidence(
 
 def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
     """One record per stance with findings linking the drug to the condition's terms or its name."""
-    return literature_evidence(con, q.drug, list(q.broad), [q.condition], q.condition)
+    return literature_evidence(con, q.drug, list(q.broad), [q.condition], q.condition, narrow=list(q.narrow))

@@ -155,12 +155,18 @@ def test_unknown_condition() -> None:
     assert ei.value.candidates  # closest conditions offered
 
 
-@pytest.mark.parametrize("text", ["Can amlodipine cause bleeding?", "amlodipine bleeding"])
+@pytest.mark.parametrize("text", ["Can amlodipine cause thrombosis?", "amlodipine thrombosis"])
 def test_ambiguous_condition(text: str) -> None:
+    # "thrombosis" is a parent term of several concepts (DVT, pulmonary embolism, VTE): ask which one.
     with pytest.raises(ResolutionError, match="ambiguous") as ei:
         understand(text)
-    assert "Gastrointestinal bleeding" in ei.value.candidates and len(ei.value.candidates) >= 2
-    assert "Gastrointestinal bleeding" in str(ei.value)
+    assert "Deep vein thrombosis" in ei.value.candidates and len(ei.value.candidates) >= 2
+    assert "Deep vein thrombosis" in str(ei.value)
+
+
+@pytest.mark.parametrize("text", ["Can amlodipine cause bleeding?", "amlodipine bleeding"])
+def test_bleeding_is_the_general_haemorrhage_concept(text: str) -> None:
+    assert understand(text).condition.concept_id == "haemorrhage"
 
 
 def test_combination_brand_asks_for_one_ingredient() -> None:

@@ -33,6 +33,7 @@ SCORE_CONCEPT_SYNONYM = 0.97
 SCORE_PT = 0.95
 SCORE_TERM = {"llt": 0.92, "hpo_lay": 0.9, "hpo": 0.9, "do": 0.88, "label": 0.86}
 BROAD_PENALTY = 0.04  # a PT only in a concept's broad list is a weaker pointer to that concept
+PARENT_PENALTY = 0.03  # a PT shared with a tighter (child) concept is a weaker pointer to the parent
 FUZZY_SCALE = 0.8  # fuzzy scores never reach the exact ones
 FUZZY_MIN = 0.55  # trigram Dice below this is noise ("asdf qwerty")
 
@@ -96,6 +97,33 @@ def bag_key(text: str) -> str:
 
 
 _REFSET_NOISE = re.compile(r"^(?:omop|hoi)\b|\b\d+$")
+
+
+def _words_close(a: str, b: str) -> bool:
+    """One word a misspelling or inflection of the other: a shared stem of 4+ letters ("sprain",
+    "sprained"; 3 letters when one more letter is missing: "los", "loss"), or an edit distance of 1
+    for 4-8 letters, 2 for longer words (none for shorter ones)."""
+    if a == b:
+        return True
+    short = min(len(a), len(b))
+    if (short >= 4 or (short == 3 and abs(len(a) - len(b)) == 1)) and (a.startswith(b) or b.startswith(a)):
+        return True
+    n = min(len(a), len(b))
+    allowed = 0 if n < 4 else 1 if n <= 8 else 2
+    return allowed > 0 and _osa(a, b) <= allowed
+
+
+def _osa(a: str, b: str) -> int:
+    from rapidfuzz.distance import OSA
+
+    return int(OSA.distance(a, b))
+
+
+def words_match(query_key: str, key: str) -> bool:
+    """True when every word of the query has a close word in the key: a fuzzy match may fix spellings,
+    never swap a word for another ("gum overgrowth" is not "graft overgrowth")."""
+    kwords = key.split()
+    return all(any(_words_close(q, k) for k in kwords) for q in query_key.split())
 
 
 def is_ambiguous(matches: list[ConditionMatch], margin: float = 0.015) -> bool:
@@ -225,6 +253,14 @@ class ConditionVocabulary:
                 for cid, pt, _m, _t in self._exact.get(spelling_key(s), ()):
                     if cid is None and pt in c.broad:
                         self._affinity.add((c.id, pt))
+        # A PT narrow in a concept and in one of its children (a concept whose narrow terms it holds all of:
+        # "Bleeding" holds every term of "Gastrointestinal bleeding") points to the child, the tighter one.
+        self._parent_of_pt: set[tuple[str, str]] = set()
+        for pt, owners in self._by_pt.items():
+            narrow_owners = [c for c, n in owners if n]
+            for a in narrow_owners:
+                if any(b.id != a.id and set(b.narrow) < set(a.narrow) for b in narrow_owners):
+                    self._parent_of_pt.add((a.id, pt))
         self._fuzzy_keys: list[str] | None = None
         self._fuzzy_index: dict[str, list[int]] | None = None
 
@@ -298,8 +334,10 @@ class ConditionVocabulary:
                 self._collect(self._bag.get(bag_key(cleaned), []), 0.96, found)
             query = cleaned
         if not found:
-            for key, sim in self._fuzzy(bag_key(query) or spelling_key(query)):
-                self._collect(self._bag[key], FUZZY_SCALE * sim, found, fuzzy=True)
+            qkey = bag_key(query) or spelling_key(query)
+            for key, sim in self._fuzzy(qkey):
+                if words_match(qkey, key):
+                    self._collect(self._bag[key], FUZZY_SCALE * sim, found, fuzzy=True)
         ranked = sorted(found.values(), key=lambda m: (-m.score, m.concept is None, m.label))
         return ranked[: max(limit, 0)]
 
@@ -329,6 +367,8 @@ class ConditionVocabulary:
                 offer(ConditionMatch(None, pt, text, meth, round(base * factor, 4)))
             for concept, narrow in owners:
                 s = base if narrow else base - BROAD_PENALTY / (2 if (concept.id, pt) in self._affinity else 1)
+                if narrow and (concept.id, pt) in self._parent_of_pt:
+                    s -= PARENT_PENALTY
                 offer(ConditionMatch(concept, pt, text, meth, round(s * factor, 4)))
 
     def _fuzzy(self, qkey: str, top: int = 8) -> list[tuple[str, float]]:

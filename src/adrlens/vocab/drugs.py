@@ -231,6 +231,7 @@ class DrugVocabulary:
         self._choices: list[str] | None = None
         self._single_words: list[str] | None = None
         self._fuzzy_memo: dict[str, tuple[str, ...] | None] = {}
+        self._name_counts: dict[str, int] | None = None
 
     # -- loading ----------------------------------------------------------------------------------------
     @classmethod
@@ -493,6 +494,27 @@ class DrugVocabulary:
             names.update(n for n, (_, m) in self._index.items() if m != M_UNII and ok.match(n))
             self._choices = sorted(names)
         return self._choices
+
+    def whole_name(self, name: str) -> tuple[str, ...]:
+        """Ingredients of a name that the vocabulary knows as a whole (an ingredient, substance, salt or
+        product name), without the looser readings (leading words, suffixes, cut-off names); () if none."""
+        hit = self._lookup(clean_name(name))
+        return hit[0] if hit else ()
+
+    def name_counts(self) -> dict[str, int]:
+        """Ingredient -> how many names (brands, product spellings, synonyms) the index has for it alone:
+        a proxy for how widely used an ingredient is."""
+        if self._name_counts is None:
+            counts: dict[str, int] = {}
+            for ings, _m in self._index.values():
+                if len(ings) == 1:
+                    counts[ings[0]] = counts.get(ings[0], 0) + 1
+            self._name_counts = counts
+        return self._name_counts
+
+    def has_brand(self, ingredient: str) -> bool:
+        """True when a brand name of the ingredient alone is known (a marketed drug)."""
+        return bool(self._brands.get(clean_name(ingredient)))
 
     def is_known(self, ingredient: str) -> bool:
         """True when ingredient is a canonical ingredient name (RxNorm, UNII or FDA substance text)."""

@@ -149,8 +149,9 @@ _GENERIC_CONDITION_WORDS = _wordset(
     "risk risks of from with thing things symptom symptoms"
 )
 # "What are the side effects of X?": a list question, not a drug-condition pair.
+_LIST_NOUN = r"(?:side[- ]?effects?|adverse (?:effects?|reactions?)|risks?|dangers?)"
 _LIST_QUESTION = re.compile(
-    r"^(?:what|which)\s+(?:are|is)\s+(?:the\s+)?(?:\w+\s+)?(?:side[- ]?effects?|adverse (?:effects?|reactions?)|risks?)"
+    rf"^(?:what|which)\s+(?:are|is)\s+(?:the\s+)?(?:\w+\s+)?{_LIST_NOUN}(?:\s+(?:or|and)\s+{_LIST_NOUN})?"
     r"(?:\s+(?:of|from|with)\s+(?P<drug>.+))?$",
     re.I,
 )
@@ -165,7 +166,10 @@ _MAX_DRUG_WORDS = 6
 def _clean(text: str) -> str:
     """Punctuation and filler words out, spacing collapsed, case kept ("Norvasc")."""
     t = str(text).replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", " ").replace("\u201d", " ")
-    t = re.sub(r"[?!.,;:\"()\[\]]+(?=\s|$)", " ", t)  # sentence punctuation, not "covid-19" or "5.0"
+    # Sentence punctuation, not "covid-19" or "5.0". Commas stay: they separate the ingredients of a
+    # combination ("acetaminophen, butalbital, and caffeine") and the parts of a condition list.
+    t = re.sub(r"[?!.;:\"()\[\]]+(?=\s|$)", " ", t)
+    t = re.sub(r",+(?=\s|$)", ", ", t)
     t = re.sub(r"(?<=\s)[\"(\[]+|^[\"(\[]+", "", t)
     words = [w for w in t.split() if w.lower() not in _FILLER]
     return " ".join(words).strip(" ?!.,;:'\"")
@@ -388,6 +392,19 @@ def parse(text: str) -> Question:
             candidates=[],
         )
     return Question(text.strip(), r.drug_text, r.cond_text, r.form)
+
+
+def list_question_drug(text: str) -> str | None:
+    """The drug words of a list question ("What are the side effects or risks of Abacavir?" -> "Abacavir"),
+    or None when the text is no list question or names no drug."""
+    if not isinstance(text, str) or not _LIST_QUESTION.match(_clean(text)):
+        return None
+    # The drug words as written: brackets and commas carry the ingredients of a product ("MMR Vaccine
+    # (Measles, Mumps, and Rubella)", "Acetaminophen, Butalbital, and Caffeine").
+    m = _LIST_QUESTION.match(" ".join(text.replace("\u2019", "'").split()).rstrip(" ?!."))
+    if not m or not m.group("drug"):
+        return None
+    return _clean_drug(m.group("drug")) or None
 
 
 # ---------------------------------------------------------------------------------------------------------

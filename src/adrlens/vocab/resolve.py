@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 
 from adrlens import config
 from adrlens.errors import ResolutionError
+from adrlens.vocab.drugs import DrugMatch
 
 if TYPE_CHECKING:
     from adrlens.vocab.conditions import ConditionVocabulary
     from adrlens.vocab.drugs import DrugVocabulary
 
 # Drug readings below this score are not trusted (fuzzy scores are 0.95 x spelling similarity, so a
-# misspelling must be >= ~84% similar to a known name).
+# misspelling must be >= ~84% similar to a known name, and pass `plausible_misspelling` too).
 DRUG_MIN_SCORE = 0.8
 # Two fuzzy drug readings closer than this are a coin toss: ask instead of guessing.
 DRUG_FUZZY_MARGIN = 0.02
@@ -111,30 +112,90 @@ def _resolve_drug(q: str) -> ResolvedDrug:
         return ResolvedDrug(vax[0], "vaccine", q, "vaccine vocabulary", 1.0, tuple(vax[1:]))
     vocab = drug_vocabulary()
     matches = vocab.resolve(q)
-    good = [m for m in matches if m.score >= DRUG_MIN_SCORE]
-    if not good:
-        raise ResolutionError(
-            f"unknown drug {q!r}. Give a brand or generic name (for example Norvasc or amlodipine) "
-            "or a vaccine (for example flu vaccine).",
-            candidates=drug_suggestions(q),
-        )
-    top = good[0]
-    if top.method != "fuzzy":
+    named = [m for m in matches if m.method != "fuzzy" and m.score >= DRUG_MIN_SCORE]
+    if not named:
+        _refuse_class(q)
+        combo = _hyphen_combination(q)
+        if combo:
+            named = [DrugMatch(i, q, "split", 0.9) for i in combo]
+    if named:
+        top = named[0]
         # One name, several ingredients: a combination product (Lotrel = amlodipine + benazepril).
-        combo = [m.ingredient for m in good if m.method == top.method and m.matched == top.matched]
+        combo = [m.ingredient for m in named if m.method == top.method and m.matched == top.matched]
         if len(combo) > 1:
             raise ResolutionError(
                 f"{q!r} names several ingredients ({', '.join(combo)}); the reports are counted per "
                 f"ingredient, so ask about one of them (for example: Can {combo[0]} cause headache?).",
                 candidates=combo,
             )
-    elif len(good) > 1 and good[1].method == "fuzzy" and top.score - good[1].score < DRUG_FUZZY_MARGIN:
-        names = [m.ingredient for m in good if top.score - m.score < DRUG_FUZZY_MARGIN]
+        return ResolvedDrug(top.ingredient, "drug", top.matched, top.method, top.score)
+    fuzzy = [m for m in matches if m.method == "fuzzy" and plausible_misspelling(q, m.matched)]
+    good = [m for m in fuzzy if m.score >= DRUG_MIN_SCORE]
+    if good:
+        top = good[0]
+        close = [m for m in good if top.score - m.score < DRUG_FUZZY_MARGIN]
+        if len({m.ingredient for m in close}) == 1:
+            return ResolvedDrug(top.ingredient, "drug", top.matched, top.method, top.score)
+        # Two spellings of different drugs are equally close: a coin toss is no answer.
+        shown = ", ".join(f"{m.matched} ({m.ingredient})" if m.matched != m.ingredient else m.ingredient for m in close)
         raise ResolutionError(
-            f"{q!r} is ambiguous: it is spelt like {' and '.join(names[:3])}; say which one you mean.",
-            candidates=names,
+            f"unknown drug {q!r}: it is spelt like {shown}, and no one of them is clearly meant. "
+            "Check the spelling, or give the generic name (for example amlodipine).",
+            candidates=list(dict.fromkeys(m.ingredient for m in close)),
         )
-    return ResolvedDrug(top.ingredient, "drug", top.matched, top.method, top.score)
+    raise ResolutionError(
+        f"unknown drug {q!r}. Give a brand or generic name (for example Norvasc or amlodipine) "
+        "or a vaccine (for example flu vaccine)."
+        + (f" Did you mean: {', '.join(sugg)}?" if (sugg := drug_suggestions(q)) else ""),
+        candidates=drug_suggestions(q),
+    )
+
+
+def plausible_misspelling(query: str, name: str) -> bool:
+    """True when `name` is close enough to `query` to be its misspelling, not merely a similar word.
+
+    Three rules, by length: the edit distance (a swap of two neighbouring letters counts once) may be
+    at most 1 for words of 5 to 8 letters, 2 up to 12 and 3 beyond (none below 5); the two must begin
+    with the same two letters or share a whole word of 4+ letters that is no dose-form word ("ganciclovir
+    injection" is no misspelling of "aciclovir injection"); and the query must not be a known word part."""
+    from rapidfuzz.distance import OSA
+
+    from adrlens.vocab.drugs import _FORM_WORDS, clean_name
+
+    a, b = clean_name(query), clean_name(name)
+    n = len(a)
+    allowed = 0 if n < 5 else 1 if n <= 8 else 2 if n <= 12 else 3
+    if OSA.distance(a, b) > allowed:
+        return False
+    if a[:2] == b[:2]:
+        return True
+    shared = {w for w in a.split() if len(w) >= 4 and w not in _FORM_WORDS} & set(b.split())
+    return bool(shared)
+
+
+def _refuse_class(q: str) -> None:
+    """A class name ("statins", "ACE inhibitors") is no drug: say so and name some of its drugs."""
+    from adrlens.vocab.drug_classes import find_class
+
+    c = find_class(q)
+    if c is None:
+        return
+    shown = ", ".join(c.members[:6]) + (f" and {len(c.members) - 6} more" if len(c.members) > 6 else "")
+    raise ResolutionError(
+        f"{q!r} is a drug class ({c.name}, {c.source}), not one drug: its drugs include {shown}. "
+        f"Which one do you mean? Ask, for example: Can {c.members[0]} cause headache?",
+        candidates=list(c.members[:10]),
+    )
+
+
+def _hyphen_combination(q: str) -> tuple[str, ...]:
+    """ "Antipyrine-Benzocaine Otic": a combination written with hyphens, read by the package's drug namer."""
+    from adrlens.vocab.names import default_namer
+
+    if "-" not in q.strip("-"):
+        return ()
+    ings, mapped = default_namer()(q)
+    return tuple(ings) if mapped and len(ings) > 1 else ()
 
 
 def drug_suggestions(text: str, limit: int = 5) -> list[str]:

@@ -417,11 +417,58 @@ def resolve_vaccine(query: str) -> list[str]:
     ["hepatitis b vaccine", "hepatitis a and b vaccine", "hib-hepatitis b vaccine", ...] (every group
     containing the antigen, single-antigen groups first). Brands and codes name one group only.
     """
-    by_code, by_phrase, _ = _indexes()
     raw = query.strip()
     if not raw:
         return []
+    found = _resolve_phrase(raw)
+    if found:
+        return found
+    # "Human Papillomavirus (HPV) Vaccine (Cervarix)", "Varicella (Chickenpox) Vaccine": the brand or short
+    # name in brackets, then the words outside them.
+    inner = [p.strip() for p in re.findall(r"\(([^()]*)\)", raw)][::-1]
+    outer = re.sub(r"\([^()]*\)", " ", raw)
+    if inner:
+        for part in (*inner, outer):
+            found = _resolve_phrase(part) or _resolve_phrase(f"{part} vaccine")
+            if found:
+                return found
+    return _by_antigen_list(raw)
+
+
+# Words that join the antigens of a list ("measles, mumps and rubella vaccine").
+_LIST_JOINERS = frozenset({"and", "&", "+", "/", "-", "with"})
+
+
+def _by_antigen_list(raw: str) -> list[str]:
+    """ "measles, mumps and rubella vaccine" -> the group with exactly those antigens (then the groups that
+    hold them all, fewest antigens first). Only when the words are a vaccine's and nothing but antigens."""
+    key = _norm(raw.replace(",", " ").replace("-", " - ").replace("/", " / "))
+    words = key.split()
+    if not any(w in _GENERIC_WORDS for w in words if w not in ("the", "a", "an")):
+        return []  # "measles and mumps" names diseases, not a vaccine
+    words = [w for w in words if w not in _GENERIC_WORDS and w not in _LIST_JOINERS]
+    phrases = sorted(((p.split(), a) for a, ps in _ANTIGENS.items() for p in ps), key=lambda x: -len(x[0]))
+    antigens: set[str] = set()
+    i = 0
+    while i < len(words):
+        for toks, a in phrases:
+            if words[i : i + len(toks)] == toks:
+                antigens.add(a)
+                i += len(toks)
+                break
+        else:
+            return []  # a word that names no antigen: not a list of antigens
+    if not antigens:
+        return []
+    groups = [g for g in _GROUPS if antigens <= set(g.antigens)]
+    return [g.name for g in sorted(groups, key=lambda g: (len(g.antigens) != len(antigens), len(g.antigens), g.name))]
+
+
+def _resolve_phrase(raw: str) -> list[str]:
+    by_code, by_phrase, _ = _indexes()
     key = _norm(raw)
+    if not key:
+        return []
     core = _strip_generic(key)
     if core in _ANTIGEN_PHRASES:
         # "measles vaccine", "tetanus shot": every group with that antigen. A bare disease word

@@ -242,7 +242,15 @@ class ConfoundingData:
 
 @dataclass
 class IndicationData:
-    """Is the condition what the drug treats? `matches`: {pt, indication, source, match[, cases, share]}."""
+    """Is the condition what the drug treats (or a sign of the disease it treats)?
+
+    `is_indication` is decided by high-precision sources only (`deciding_sources`: DrugCentral, MEDI's
+    high-precision subset where MEDI marks the use as on the label, and WHO ATC class names that name a
+    disease); `relation` is "indication" (the condition is the treated disease) or "manifestation" (a sign of
+    it), None when not an indication; `treated`: the matching treated diseases, plain names. `matches`:
+    {pt, term, indication, source, match ('exact' | 'subtype' | 'words' | 'symptom'), deciding, relation[,
+    cases, share]}; noisy sources (SIDER, DrugBank-DOID, MEDI off-label uses, reported indications) and broad
+    terms are listed but never decide (`noisy_overlap`)."""
 
     drug: str
     pts: list[str] = field(default_factory=list)
@@ -252,6 +260,11 @@ class IndicationData:
     top_reported_indications: list[dict[str, Any]] = field(default_factory=list)
     drug_cases_with_reported_indication: dict[str, int] = field(default_factory=dict)
     sider_only: bool = False
+    is_indication: bool = False
+    relation: str | None = None
+    treated: list[str] = field(default_factory=list)
+    deciding_sources: list[str] = field(default_factory=list)
+    noisy_overlap: bool = False
 
 
 @dataclass

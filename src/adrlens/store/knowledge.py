@@ -20,6 +20,8 @@ names, and (re)creates these tables in the given DuckDB connection:
                    (what "the literature tables know the drug" means);
 * `drug_profile`, `drug_class`, `drug_indication`: description, half-life, ATC codes; EPC / MoA / ATC
                    classes; indications, each with its source;
+* `disease_link`:  Disease Ontology edges (disease -> parent 'is_a', disease -> 'symptom'), to read an
+                   indication's subtypes and manifestations;
 * `knowledge_issue`: rows skipped or repaired while reading, counted by reason with one example.
 
 The query helpers at the bottom (`label_listing`, `literature`, `drug_profile`, `same_class_drugs`) are
@@ -56,6 +58,7 @@ KNOWLEDGE_TABLES = (
     "drug_profile",
     "drug_class",
     "drug_indication",
+    "disease_link",
     "pgx_risk",
 )
 
@@ -714,6 +717,17 @@ def _build_profiles(
     _register(con, "_k_ind", ind_rows, _schema(ingredient=_S, indication=_S, indication_id=_S, source=_S, note=_S))
     con.execute("CREATE OR REPLACE TABLE drug_indication AS SELECT DISTINCT * FROM _k_ind")
     con.execute("DROP TABLE _k_ind")
+
+    # The treated diseases' subtypes and symptoms (Disease Ontology), to tell a manifestation of a treated
+    # disease from a side effect.
+    do_rows, r_do = prof_src.read_disease_ontology(drugs_dir.parent / "conditions" / "disease_ontology_2026")
+    results.append(r_do)
+    _register(con, "_k_do", do_rows, _schema(disease_id=_S, disease=_S, relation=_S, target=_S))
+    con.execute(
+        f"CREATE OR REPLACE TABLE disease_link AS SELECT DISTINCT *, '{prof_src.DISEASE_ONTOLOGY_SOURCE}' AS source "
+        "FROM _k_do ORDER BY disease, relation, target"
+    )
+    con.execute("DROP TABLE _k_do")
 
 
 def _write_issues(con: duckdb.DuckDBPyConnection, results: Iterable[FileResult]) -> None:

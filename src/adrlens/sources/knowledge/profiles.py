@@ -263,3 +263,40 @@ def read_doid_indications(path: Path) -> tuple[list[dict], FileResult]:
         )
         res.rows_loaded += 1
     return rows, res
+
+
+DISEASE_ONTOLOGY_SOURCE = "Disease Ontology"
+
+
+def read_disease_ontology(folder: Path) -> tuple[list[dict], FileResult]:
+    """-> rows {disease_id, disease, relation ('is_a' | 'symptom'), target} from the Disease Ontology
+    (`HumanDO.tsv`: id, label, parent label; `disease-symptom.tsv`: disease -> symptom (SYMP) label).
+
+    Labels are lower case; they link a treated disease to its parents (a subtype is the same disease)
+    and to the symptoms DO records for it (a sign of the disease).
+    """
+    res = FileResult(source="disease_ontology", layout="knowledge", table_name="HumanDO.tsv + disease-symptom.tsv")
+    rows: list[dict] = []
+    for r in _dict_rows(folder / "HumanDO.tsv"):
+        res.rows_read += 1
+        did, label, parent = ((r.get(k) or "").strip().strip('"').strip() for k in ("id", "label", "subClassOf"))
+        if not did or not label:
+            res.skip("row without id or label", res.rows_read, str(r)[:200])
+            continue
+        rows.append(
+            {"disease_id": did, "disease": label.lower(), "relation": "is_a", "target": parent.lower() or None}
+        )
+        res.rows_loaded += 1
+    for r in _dict_rows(folder / "disease-symptom.tsv"):
+        res.rows_read += 1
+        did, label, symptom = (
+            (r.get(k) or "").strip() for k in ("disease_id", "disease_label", "symptom_label")
+        )
+        if not label or not symptom:
+            res.skip("row without disease or symptom", res.rows_read, str(r)[:200])
+            continue
+        rows.append(
+            {"disease_id": did or None, "disease": label.lower(), "relation": "symptom", "target": symptom.lower()}
+        )
+        res.rows_loaded += 1
+    return rows, res

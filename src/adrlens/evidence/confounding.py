@@ -312,6 +312,13 @@ def _outcome(
     a0, a1 = original["a"], adjusted["a"]
     if original["a"] + original["b"] == 0:
         return "not_available", "none", None, f"No {drug} case falls in this population, so there is nothing to test."
+    if original["a"] + original["c"] == 0:
+        return (
+            "not_available",
+            "none",
+            None,
+            f"None of the source's reports mentions {condition}, so there is nothing to test here.",
+        )
     if not original["signal"]:
         why = f"no {drug} case reports {condition} here" if a0 == 0 else f"the {a0} {drug} cases give no signal"
         extra = " (one appears once the other causes are removed: they may mask it)" if adjusted["signal"] else ""

@@ -56,7 +56,12 @@ def count_table_evidence(
         finding = (
             f"{name}: "
             + ("; ".join(parts) if parts else "no counted cell for these terms")
-            + (f"; {len(absent)} term(s) not listed in this flagged-only table (unknown, not zero)" if absent else "")
+            + (
+                f"; {len(absent)} term(s) not listed in this flagged-only table: not measurable there (unknown, "
+                "not zero)"
+                if absent
+                else ""
+            )
             + (f"; {len(zero)} term(s) with zero reports" if zero else "")
             + "."
         )

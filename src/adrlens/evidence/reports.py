@@ -50,7 +50,7 @@ def ratio_upper_text(up: float | None) -> str:
     """The upper bound of observed/expected, as a reader can take it: 'at most 0.71 times the expected'."""
     if up is None:
         return ""
-    return f"at most {up:.2g} times the expected count (upper 95% bound)"
+    return f"at most {up:,.0f} times the expected count" if up >= 100 else f"at most {up:.2g} times the expected count"
 
 
 def partial_text(counted: int, total: int, note: str | None) -> str:
@@ -59,6 +59,12 @@ def partial_text(counted: int, total: int, note: str | None) -> str:
         return ""
     why = f": {note}" if note else ""
     return f"counts {counted} of the {total} terms; the other {total - counted} cannot occur in this source{why}"
+
+
+def _zero_e(e: float | None) -> str:
+    """Why E can be 0 while the terms occur in the source: the stratified sum is 0 when none of the strata
+    (age band x sex x year) holding the drug's cases has a report of them."""
+    return " (none of the strata holding the drug's cases has a report of it)" if e == 0 else ""
 
 
 def _strength(call, a: int) -> str:
@@ -131,7 +137,7 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
             res = pair_signal(con, drug, pts, event=condition, settings=src_settings, extras=(scope == "narrow"))
             t, m, e, call = res.table, res.measures.to_dict(), res.ebgm, res.call
             no_excess = not call.signal and rules.no_excess(m["e"], m["ratio_upper"])
-            absent = t.a == 0 and not (m["e"] or 0) > 0  # none of the terms occurs in any report of the source
+            absent = t.a + t.c == 0  # none of the terms occurs in any report of the source
             if absent:
                 direction, strength = "not_available", "none"
                 verdict = "the source says nothing about them (not the same as zero reports of a term it holds)"
@@ -146,8 +152,8 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
             elif no_excess:
                 direction, strength = "against", "weak"
                 verdict = (
-                    f"no excess: {ratio_upper_text(m['ratio_upper'])}, so an excess of this size would likely "
-                    "have shown (which does not prove no risk)"
+                    f"no excess ({ratio_upper_text(m['ratio_upper'])}, upper 95% bound): enough reports were "
+                    "expected that an excess would likely have shown, which does not prove no risk"
                 )
             else:
                 direction = "neutral"
@@ -185,7 +191,7 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
             ebtxt = f", EB05 {e['eb05']:.2f}" if e["eb05"] is not None else ""
             if t.a == 0:  # no point estimate or interval for an empty cell: at most an upper bound
                 up = ratio_upper_text(m["ratio_upper"])
-                ror_txt = "no reports, so no ratio" + (f"; {up}" if up and not no_excess else "")
+                ror_txt = "no reports, so no ratio" + (f" ({up}, upper 95% bound)" if up and not no_excess else "")
                 ebtxt = ""
             elif m["ror"] is not None and m["ror_lo"] is not None:
                 ror_txt = f"ROR {m['ror']:.2f} (95% CI {m['ror_lo']:.2f}-{m['ror_hi']:.2f})"
@@ -201,7 +207,8 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
             else:
                 finding = (
                     f"{t.a:,} of {t.a + t.b:,} {drug} reports in {info['name']} mention {condition.lower()}"
-                    f"{scope_words}{partial}, against {expected_text(m['e'])} expected; {ror_txt}{ebtxt}: {verdict}."
+                    f"{scope_words}{partial}, against {expected_text(m['e'])} expected{_zero_e(m['e'])}; "
+                    f"{ror_txt}{ebtxt}: {verdict}."
                 )
             out.append(Evidence(f"reports:{src}:{scope}", "reports", label, finding, direction, strength, data, ref))
             if scope == "narrow" and res.extras:

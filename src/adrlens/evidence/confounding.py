@@ -186,18 +186,20 @@ def _codrug_rows(
     known: list[str],
     label_pts: list[str],
 ) -> list[dict]:
-    """The co-reported ingredients labelled for the condition (one of `label_pts`) most seen in the drug's
-    cases (top 10); `pts` are the event PTs the source can hold."""
+    """The co-reported ingredients labelled for the condition (one of `label_pts`), in a suspect role where
+    the source records roles (the ones the recount removes), most seen in the drug's cases (top 10); `pts`
+    are the event PTs the source can hold."""
     if not known:
         return []
     ctes, params = _cases_ctes(settings, drug, pts)
+    role = dataclasses.replace(settings, role=CODRUG_ROLE).role_sql()
     co = con.execute(
         f"""WITH {ctes}
         SELECT rd.ingredient, count(DISTINCT rd.caseid),
                count(DISTINCT rd.caseid) FILTER (WHERE ev.caseid IS NOT NULL)
         FROM report_drug rd JOIN drug dr ON dr.caseid = rd.caseid SEMI JOIN pop p ON p.caseid = rd.caseid
         LEFT JOIN event ev ON ev.caseid = rd.caseid
-        WHERE rd.source = ? AND list_contains(?, rd.ingredient)
+        WHERE rd.source = ? AND list_contains(?, rd.ingredient) AND {role}
         GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT 10""",
         [*params, settings.source, known],
     ).fetchall()
@@ -348,9 +350,8 @@ def _not_measurable(
 ) -> Evidence:
     src = registry.get(settings.source)
     note = f" ({src.pt_rule_note})" if src.pt_rule_note else ""
-    summary = (
-        f"None of the {len(pts)} {scope} terms for {condition} can occur in this source{note}: not measurable here."
-    )
+    terms = f"the {scope} term" if len(pts) == 1 else f"the {len(pts)} {scope} terms"
+    summary = f"None of {terms} for {condition} can occur in this source{note}: not measurable here."
     return Evidence(
         id=f"confounding:{settings.source}",
         kind="confounding",
@@ -444,7 +445,9 @@ def _confounding_one(
     a0, a1 = original["a"], adjusted["a"]
     direction, strength, survives, summary = _outcome(drug, condition_label, original, adjusted, a_any)
     scope_words = f"{scope} terms"
-    if direction == "not_available":
+    if direction == "not_available" and n_drug:
+        finding = f"{label}, {scope_words}: {summary}"
+    elif direction == "not_available":
         filters = ", ".join(
             f"{k} {v}"
             for k, v in settings.to_dict().items()

@@ -460,7 +460,10 @@ def _confounding_one(
     else:
         conf_txt = _rows_text(confounders, drug, a0) or "none found in the drug's cases"
         rf_txt = _rows_text(risk_rows, drug, a0)
-        removed = f"{excluded_pop:,} reports ({100 * excluded_pop / max(n_all, 1):.0f}% of the source) removed"
+        removed = (
+            f"{excluded_pop:,} reports ({100 * excluded_pop / max(n_all, 1):.0f}% of the source) removed, "
+            f"a = {a1} (was {a0})"
+        )
         finding = (
             f"{label}, {scope_words}: {summary[:-1]}; other causes (confounders, {removed}): {conf_txt}"
             + (f"; risk factors, counted but never removed: {rf_txt}" if rf_txt else "")

@@ -62,7 +62,8 @@ def test_curated_table_loads_and_is_consistent() -> None:
         assert entry.triggers and entry.causes and entry.references
         assert all(t == t.lower().strip() for t in entry.triggers)
         for c in entry.causes:
-            assert c.name and (c.exact or c.patterns)
+            assert c.name and (c.exact or c.patterns or c.age_min)
+            assert c.role in causes.ROLES and c.reference
             assert all(p == p.lower() for p in (*c.exact, *c.patterns))
     names, found = causes.curated_causes(["Paraesthesia"])
     assert names == ["peripheral neuropathy"]
@@ -70,7 +71,8 @@ def test_curated_table_loads_and_is_consistent() -> None:
     assert causes.curated_causes(["deafness"]) == ([], [])
     # Shared causes are one definition: the same diabetes in neuropathy and heart failure.
     by_cond = {e.condition: {c.name: c for c in e.causes} for e in entries}
-    assert by_cond["peripheral neuropathy"]["diabetes"] == by_cond["heart failure"]["diabetes"]
+    pn_diab, hf_diab = by_cond["peripheral neuropathy"]["diabetes"], by_cond["heart failure"]["diabetes"]
+    assert (pn_diab.exact, pn_diab.patterns) == (hf_diab.exact, hf_diab.patterns)
     cancer = by_cond["peripheral neuropathy"]["cancer and its chemotherapy"]
     assert cancer.matches("breast cancer") and cancer.matches("metastases to bone") and cancer.matches("chemotherapy")
     assert causes.references(["rhabdomyolysis"])["rhabdomyolysis"][0].startswith("Harrison's")
@@ -81,9 +83,25 @@ def test_curated_file_references_are_declared() -> None:
     shared = set(doc["shared_causes"])
     for e in doc["conditions"]:
         assert set(e) == {"condition", "triggers", "causes", "references"}
-        assert all(c in shared for c in e["causes"] if isinstance(c, str))
+        for c in e["causes"]:  # every cause says its role; a risk factor names its own reference
+            assert c["role"] in causes.ROLES and ("use" not in c or c["use"] in shared)
+            assert c["role"] == causes.CONFOUNDER or c.get("reference")
     with pytest.raises(Exception, match="unknown shared cause"):
         causes.parse({"conditions": [{"condition": "x", "triggers": ["x"], "causes": ["nope"]}]})
+    with pytest.raises(Exception, match="role"):
+        causes.parse({"conditions": [{"condition": "x", "triggers": ["x"], "causes": [{"name": "y", "role": "z"}]}]})
+
+
+def test_risk_factors_are_not_confounders() -> None:
+    """Kidney failure makes the drug's own risk of lactic acidosis larger; sepsis and shock cause it alone."""
+    _names, found = causes.curated_causes(["lactic acidosis"])
+    role = {c.name: c.role for c in found}
+    assert role["kidney failure"] == role["age 65 or older"] == causes.RISK_FACTOR
+    assert role["sepsis"] == role["shock and hypoxia"] == causes.CONFOUNDER
+    conf, risk = causes.split_roles(found)
+    assert {c.name for c in conf}.isdisjoint(c.name for c in risk)
+    _names, found = causes.curated_causes(["hyponatraemia"])
+    assert {c.name for c in found if c.role == causes.RISK_FACTOR} >= {"age 65 or older", "volume depletion"}
 
 
 def test_no_source_key_literals_in_evidence_modules() -> None:
@@ -126,11 +144,21 @@ def test_baseline_numbers(con) -> None:
     assert _cells(by[FAERS].original) == (3, 78, 10, 12139) and by[FAERS].adjusted["a"] == 3
     by = {e.data.source: e for e in confounding(con, "metformin", ["lactic acidosis"], SignalSettings(), "la")}
     m = by[FAERS].data
-    assert _cells(m.original) == (4, 19, 2, 12205) and m.adjusted["a"] == 2 and m.population_excluded == 585
-    assert by[FAERS].direction == "against" and m.signal_before and not m.signal_after
+    # Only the case with shock is removed: kidney failure is a risk factor (counted, never removed).
+    assert _cells(m.original) == (4, 19, 2, 12205) and m.adjusted["a"] == 3
+    assert by[FAERS].direction == "supports" and m.survives is True and m.signal_before and m.signal_after
+    assert m.scope == "narrow" and m.summary.startswith("The link survives") and m.summary[:-1] in by[FAERS].finding
+    kidney = next(r for r in m.risk_factors if r["name"] == "kidney failure")
+    assert kidney["drug_event_cases"] >= 1 and kidney["reference"] and "kidney failure" in by[FAERS].finding
+    assert all(r["role"] == "confounder" for r in m.confounders) and "kidney failure" not in {
+        r["name"] for r in m.confounders
+    }
+    shock = next(r for r in m.confounders if r["name"] == "shock and hypoxia")
+    assert shock["drug_cases"] == 1 and shock["share_drug_cases"] == pytest.approx(1 / 23)
+    assert 0 < shock["share_all_cases"] < shock["share_drug_cases"]
     # "lactic acidosis" has two words: the PS extract cannot hold it, which is not a count of zero.
     assert by[PS].direction == "not_available" and "can occur in this source" in by[PS].finding
-    assert not by[PS].data.original
+    assert not by[PS].data.original and by[PS].data.survives is None
     (ev,) = confounding(con, "amlodipine", NEUROPATHY_NARROW, SignalSettings(), "pn", sources=[PS])
     assert _cells(ev.data.original) == (0, 859, 322, 214686) and ev.data.population_excluded == 72227
 
@@ -164,22 +192,34 @@ def test_amlodipine_neuropathy_numbers_consistent(con) -> None:
     assert ev.source_ref["references"]["peripheral neuropathy"]
 
 
-def test_comedication_explains_simvastatin_rhabdo_in_samples(con) -> None:
-    """In the FAERS samples both simvastatin + rhabdomyolysis cases carry another drug labelled for it."""
+def test_concomitant_codrugs_are_not_removed(con) -> None:
+    """In the FAERS samples both simvastatin + rhabdomyolysis cases carry other drugs labelled for it, all as
+    concomitant (not suspected by the reporter): they are not another cause, so nothing is removed."""
     (ev,) = confounding(con, "simvastatin", RHABDO, SignalSettings(source=FAERS), "rhabdomyolysis", sources=[FAERS])
     d = ev.data
     assert d.original["a"] >= 2
-    assert d.event_cases_with_codrug == d.original["a"]
-    assert d.adjusted["a"] == 0
-    assert ev.direction != "supports"
-    assert any(r["event_cases"] >= 1 for r in d.codrugs)
+    assert d.event_cases_with_codrug == 0 and d.adjusted["a"] == d.original["a"]
+    assert all(r["event_cases"] == 0 for r in d.codrugs)  # suspect co-drugs only in cases without the event
+    # a = 2 is no signal: nothing to test, which is neither support nor evidence against.
+    assert ev.direction == "neutral" and d.survives is None and d.summary.startswith("There is no signal to test")
 
 
 def test_atorvastatin_rhabdo_persists_in_faers_ps(con) -> None:
     (ev,) = confounding(con, "atorvastatin", RHABDO, SignalSettings(), "rhabdomyolysis", sources=[PS])
-    assert ev.direction == "supports" and ev.data.signal_after
+    assert ev.direction == "supports" and ev.data.signal_after and ev.data.survives is True
     assert 0 < ev.data.adjusted["a"] <= ev.data.original["a"]
     assert ev.data.adjusted["ic025"] > 0 and ev.data.adjusted["signal_criteria"]
+
+
+def test_the_condition_is_not_its_own_confounder(con) -> None:
+    """Hypertension recorded as an indication is the condition itself, not another cause of it."""
+    pts = ["hypertension", "blood pressure increased", "hypertensive crisis"]
+    for ev in confounding(con, "amlodipine", pts, SignalSettings(), "hypertension"):
+        d = ev.data
+        names = {r["name"] for r in d.confounders} | {r["cause"] for r in d.confounder_examples}
+        assert names.isdisjoint(pts)
+        assert all(r["indication"] not in pts for r in d.data_driven_indications)
+        assert (d.survives is None) == (not d.signal_before)
 
 
 def test_data_driven_path_and_absent_drug(con) -> None:

@@ -794,3 +794,17 @@ def test_zero_reports_show_no_ratio_and_a_readable_expected_count() -> None:
     row = next(ln for ln in md.splitlines() if "(narrow terms)" in ln and ln.startswith("|"))
     assert "none (no reports)" in row and "0.50" not in row and "8.10" not in row
     assert "| 0.042 |" in row  # not "0.0"
+
+
+def test_zero_reports_row_gives_the_upper_bound_only() -> None:
+    a = amlodipine_answer()
+    zero = dataclasses.replace(
+        a.evidence_by_kind("reports")[0].data, scope="narrow", a=0, b=220, e=4.2, ror=None, ror_lo=None,
+        ror_hi=None, ic=None, ic025=None, ic975=None, ebgm=None, eb05=None, eb95=None, ratio_upper=0.713,
+        no_excess=True,
+    )  # fmt: skip
+    a.evidence.append(Evidence("reports:zero", "reports", "FAERS 2022Q3", "0 reports.", "against", "weak", zero))
+    md = render_markdown(a)
+    row = next(ln for ln in md.splitlines() if "(narrow terms)" in ln and ln.startswith("|") and "| 0 |" in ln)
+    assert "observed/expected at most 0.71" in row and "| 4.2 |" in row
+    assert validate_answer_json(a.to_dict()) == []

@@ -137,6 +137,13 @@ class ReportData:
     ebgm: float | None = None
     eb05: float | None = None
     eb95: float | None = None
+    # PRR, ROR, IC, EBGM and their intervals are None for a = 0 (no estimate for an empty cell); the only
+    # number then is this exact upper 95% bound of observed/expected (adrlens.signals.measures.ratio_upper),
+    # given for any a; None when E is 0 (the terms never occur in the source) or the set is not measurable.
+    ratio_upper: float | None = None
+    # E > 0 and ratio_upper < rules.NO_EXCESS_RATIO_UPPER: enough reports were expected that an excess would
+    # likely have shown (evidence against; adrlens.signals.rules.no_excess).
+    no_excess: bool = False
     evans: bool = False
     signal: bool = False  # adrlens.signals.rules.call
     signal_criteria: list[str] = field(default_factory=list)
@@ -199,19 +206,35 @@ class CountTableData:
     rows: list[dict[str, Any]] = field(default_factory=list)
     signal_pts: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
+    # Terms a flagged-only table does not list: not measurable there (unknown), never zero reports.
+    pts_not_measurable: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ConfoundingData:
     """Other causes of the condition in the drug's reports, and the signal recounted without them.
 
+    Only confounders (co-morbidities, indications and suspect co-drugs that cause the condition themselves)
+    are removed; risk factors (conditions that make the drug's own risk larger) are counted and shown,
+    never removed, and never explain a signal away.
+
     `original` / `adjusted*`: 2x2 measures (a, b, c, d, n, e, ror, ror_lo, ror_hi, ic, ic025, ic975, prr,
-    signal). `confounder_examples`: {pt, recorded_as, cause, drug_cases, event_cases}. `codrugs`:
-    {ingredient, drug_cases, event_cases, label_sources}."""
+    ratio_upper, signal). `confounder_examples`: {pt, recorded_as, cause, role, drug_cases, event_cases}.
+    `codrugs`: {ingredient, drug_cases, event_cases, label_sources}. `confounders` / `risk_factors`: one row
+    per cause {name, role, drug_cases, drug_event_cases, share_drug_cases, share_all_cases, reference}:
+    drug_cases = the drug's cases carrying it, share_drug_cases = that over all the drug's cases,
+    share_all_cases = the share among all cases of the population."""
 
     drug: str
     condition: str
     pts: list[str] = field(default_factory=list)
+    scope: str = "narrow"  # the term set tested: the same set as the report signal it tests
+    # True: a signal before, and still one after removing the confounders; False: explained by them;
+    # None: there was no signal to test (or the source cannot measure the set).
+    survives: bool | None = None
+    summary: str = ""  # one sentence: does the link survive?
+    confounders: list[dict[str, Any]] = field(default_factory=list)
+    risk_factors: list[dict[str, Any]] = field(default_factory=list)
     source: str | None = None
     method: str | None = None  # 'curated' | 'data'
     curated_conditions: list[str] = field(default_factory=list)

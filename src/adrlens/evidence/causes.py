@@ -5,13 +5,18 @@ drugs, and the references they come from. A cause matches a PT (an indication or
 the PT is one of its exact names or contains one of its patterns. Causes that several conditions share
 (diabetes, alcohol, sepsis, chronic kidney disease, ...) are defined once under ``shared_causes`` and named
 by key in the entries; pattern lists shared by causes (every cancer word) sit under ``pattern_sets``.
+
+Every cause of an entry has a role (the file's "about" says how it is decided): a *confounder* causes the
+condition on its own, so reports carrying it are removed when the signal is recounted; a *risk factor*
+makes a drug's own risk larger (reduced clearance, volume depletion, old age), so it is counted and shown,
+never removed. A cause may match on age (``age_min``) instead of PTs.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,6 +24,8 @@ from typing import Any
 from adrlens.errors import AdrlensError
 
 DATA_FILE = "confounding_causes.json"
+CONFOUNDER, RISK_FACTOR = "confounder", "risk_factor"
+ROLES = (CONFOUNDER, RISK_FACTOR)
 
 # Indications that name no disease and so explain nothing.
 UNINFORMATIVE_INDICATIONS = frozenset(
@@ -43,9 +50,16 @@ class Cause:
     name: str
     exact: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    role: str = CONFOUNDER  # CONFOUNDER | RISK_FACTOR (in a condition entry)
+    reference: str | None = None
+    age_min: float | None = None  # matches reports whose patient is at least this old (years)
 
     def matches(self, pt: str) -> bool:
         return pt in self.exact or any(p in pt for p in self.patterns)
+
+    @property
+    def is_confounder(self) -> bool:
+        return self.role == CONFOUNDER
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,28 @@ def _cause(raw: dict[str, Any], pattern_sets: dict[str, list[str]]) -> Cause:
             patterns += pattern_sets[raw["pattern_set"]]
         except KeyError:
             raise AdrlensError(f"{DATA_FILE}: unknown pattern set {raw['pattern_set']!r}") from None
-    return Cause(raw["name"], tuple(raw.get("exact", ())), tuple(patterns))
+    age = raw.get("age_min")
+    return Cause(raw["name"], tuple(raw.get("exact", ())), tuple(patterns), age_min=float(age) if age else None)
+
+
+def _entry_cause(
+    raw: str | dict[str, Any], shared: dict[str, Cause], sets: dict[str, list[str]], entry: dict[str, Any]
+) -> Cause:
+    """A cause of a condition entry with its role and reference: {"use": shared key, "role", "reference"} or
+    an inline definition with them; the reference defaults to the entry's first."""
+    cond = entry["condition"]
+    item = {"use": raw} if isinstance(raw, str) else raw
+    if "use" in item:
+        if item["use"] not in shared:
+            raise AdrlensError(f"{DATA_FILE}: {cond!r} names unknown shared cause {item['use']!r}")
+        base = shared[item["use"]]
+    else:
+        base = _cause(item, sets)
+    role = item.get("role", CONFOUNDER)
+    if role not in ROLES:
+        raise AdrlensError(f"{DATA_FILE}: {cond!r} gives {base.name!r} the role {role!r} (not one of {ROLES})")
+    refs = entry.get("references") or [None]
+    return replace(base, role=role, reference=item.get("reference") or refs[0])
 
 
 def parse(doc: dict[str, Any]) -> tuple[CuratedEntry, ...]:
@@ -79,14 +114,7 @@ def parse(doc: dict[str, Any]) -> tuple[CuratedEntry, ...]:
     shared = {k: _cause(v, sets) for k, v in doc.get("shared_causes", {}).items()}
     out = []
     for e in doc["conditions"]:
-        causes = []
-        for c in e["causes"]:
-            if isinstance(c, str):
-                if c not in shared:
-                    raise AdrlensError(f"{DATA_FILE}: {e['condition']!r} names unknown shared cause {c!r}")
-                causes.append(shared[c])
-            else:
-                causes.append(_cause(c, sets))
+        causes = [_entry_cause(c, shared, sets, e) for c in e["causes"]]
         out.append(
             CuratedEntry(
                 condition=e["condition"],
@@ -113,13 +141,15 @@ def matching_entries(pts: Iterable[str]) -> list[CuratedEntry]:
 
 def curated_causes(pts: Iterable[str]) -> tuple[list[str], list[Cause]]:
     """(matched curated conditions, their causes) for a condition's PTs; empty when the map has no entry.
-    A cause named in several matched entries comes once, from the first."""
+    A cause named in several matched entries comes once, from the first, except that a risk factor in any of
+    them stays a risk factor (a risk factor is never removed)."""
     names: list[str] = []
     causes: dict[str, Cause] = {}
     for entry in matching_entries(pts):
         names.append(entry.condition)
         for c in entry.causes:
-            causes.setdefault(c.name, c)
+            if c.name not in causes or (causes[c.name].is_confounder and not c.is_confounder):
+                causes[c.name] = c
     return names, list(causes.values())
 
 
@@ -134,3 +164,9 @@ def match_cause(causes: Iterable[Cause], pt: str) -> str | None:
         if c.matches(pt):
             return c.name
     return None
+
+
+def split_roles(causes: Iterable[Cause]) -> tuple[list[Cause], list[Cause]]:
+    """(confounders, risk factors), each in the given order."""
+    cs = list(causes)
+    return [c for c in cs if c.is_confounder], [c for c in cs if not c.is_confounder]

@@ -39,6 +39,7 @@ from adrlens.signals import rules
 from adrlens.signals.measures import Measures
 from adrlens.signals.tables import Exclusion, SignalSettings, Table2x2, case_sets_sql, count_tables
 from adrlens.sources import registry
+from adrlens.sources.registry import ROLE_CODES
 from adrlens.store import queries
 
 # Data-driven indications: an indication counts as a confounder of the condition when, among reports
@@ -48,7 +49,12 @@ DATA_MIN_LIFT = 2.0
 DATA_MIN_CASES = 5
 # The exclusions of the count tables.
 INDICATION, CODRUG = "indication", "codrug"
-_MEASURE_KEYS = ("e", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975", "prr", "chi2")
+# A co-reported drug is a confounder when its label lists the condition and the reporter suspected it too
+# (primary or secondary suspect): a concomitant drug was judged not suspect, and an interacting drug raises
+# the drug's own effect (a risk factor, not another cause). Sources without roles count every drug.
+CODRUG_ROLE = "suspect"
+DATA_RULE = f"indication lift >= {DATA_MIN_LIFT:g} on >= {DATA_MIN_CASES} event reports, among reports without the drug"
+_MEASURE_KEYS = ("e", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975", "prr", "chi2", "ratio_upper")
 
 
 def sources_with_drug(con: duckdb.DuckDBPyConnection, drug: str, settings: SignalSettings) -> dict[str, int]:
@@ -94,12 +100,12 @@ def _match_causes(
     con: duckdb.DuckDBPyConnection, source: str, causes: list[Cause], pts: list[str]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """({indication PT: cause}, {event PT: cause}) present in the source; the condition's PTs are never causes
-    when co-reported (they are the event itself)."""
+    of it, whether co-reported or recorded as an indication (they are the condition itself)."""
     ind: dict[str, str] = {}
     ev: dict[str, str] = {}
     own = set(pts)
     for (pt,) in con.execute("SELECT DISTINCT indi_pt FROM report_indication WHERE source = ?", [source]).fetchall():
-        name = curated.match_cause(causes, pt)
+        name = None if pt in own else curated.match_cause(causes, pt)
         if name:
             ind[pt] = name
     for (pt,) in con.execute("SELECT DISTINCT pt FROM report_event WHERE source = ?", [source]).fetchall():
@@ -110,9 +116,10 @@ def _match_causes(
 
 
 def _data_driven_indications(
-    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str], settings: SignalSettings
+    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str], settings: SignalSettings, own: list[str]
 ) -> list[dict]:
-    """Indications disproportionately frequent among event reports, counted in reports without the drug."""
+    """Indications disproportionately frequent among event reports, counted in reports without the drug; the
+    condition's own terms (`own`) recorded as an indication are the condition, not another cause of it."""
     ctes, params = _cases_ctes(settings, drug, pts)
     rows = con.execute(
         f"""WITH {ctes},
@@ -129,7 +136,7 @@ def _data_driven_indications(
     ).fetchall()
     out = []
     for pt, x_e, x_n, ne, nn in rows:
-        if pt in UNINFORMATIVE_INDICATIONS or not ne or not nn:
+        if pt in UNINFORMATIVE_INDICATIONS or pt in own or not ne or not nn:
             continue
         lift = (x_e / ne) / (x_n / nn) if x_n else None  # None: never seen without the event
         if lift is None or lift >= DATA_MIN_LIFT:
@@ -179,18 +186,20 @@ def _codrug_rows(
     known: list[str],
     label_pts: list[str],
 ) -> list[dict]:
-    """The co-reported ingredients labelled for the condition (one of `label_pts`) most seen in the drug's
-    cases (top 10); `pts` are the event PTs the source can hold."""
+    """The co-reported ingredients labelled for the condition (one of `label_pts`), in a suspect role where
+    the source records roles (the ones the recount removes), most seen in the drug's cases (top 10); `pts`
+    are the event PTs the source can hold."""
     if not known:
         return []
     ctes, params = _cases_ctes(settings, drug, pts)
+    role = dataclasses.replace(settings, role=CODRUG_ROLE).role_sql()
     co = con.execute(
         f"""WITH {ctes}
         SELECT rd.ingredient, count(DISTINCT rd.caseid),
                count(DISTINCT rd.caseid) FILTER (WHERE ev.caseid IS NOT NULL)
         FROM report_drug rd JOIN drug dr ON dr.caseid = rd.caseid SEMI JOIN pop p ON p.caseid = rd.caseid
         LEFT JOIN event ev ON ev.caseid = rd.caseid
-        WHERE rd.source = ? AND list_contains(?, rd.ingredient)
+        WHERE rd.source = ? AND list_contains(?, rd.ingredient) AND {role}
         GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT 10""",
         [*params, settings.source, known],
     ).fetchall()
@@ -206,43 +215,159 @@ def _codrug_rows(
     ]
 
 
+# -- shares of each cause ---------------------------------------------------------------------------------
+def _pct(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    v = 100 * x
+    return "0%" if v == 0 else ("<1%" if v < 1 else f"{v:.0f}%")
+
+
+def _cause_rows(
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    pts: list[str],
+    settings: SignalSettings,
+    causes: list[Cause],
+    ind_map: dict[str, str],
+    ev_map: dict[str, str],
+    n_drug: int,
+    n_all: int,
+) -> list[dict]:
+    """One row per cause: how often it occurs in the drug's cases against all cases of the population
+    (as an indication, a co-reported event, or by age), and in the drug's cases with the event."""
+    if not causes:
+        return []
+    ctes, params = _cases_ctes(settings, drug, pts)
+    src = settings.source
+    ages = [(c.name, c.age_min) for c in causes if c.age_min is not None]
+    if (
+        ages
+        and not con.execute("SELECT count(*) FROM report WHERE source = ? AND age_years IS NOT NULL", [src]).fetchall()[
+            0
+        ][0]
+    ):
+        causes, ages = [c for c in causes if c.age_min is None], []  # the source records no age
+    ind = sorted(ind_map.items())
+    evs = sorted(ev_map.items())
+    parts, qparams = [], []
+    if ind:
+        parts.append(
+            "SELECT DISTINCT ri.caseid, m.cause FROM report_indication ri JOIN "
+            "(SELECT unnest(?::VARCHAR[]) AS pt, unnest(?::VARCHAR[]) AS cause) m ON m.pt = ri.indi_pt "
+            "WHERE ri.source = ?"
+        )
+        qparams += [[k for k, _ in ind], [v for _, v in ind], src]
+    if evs:
+        parts.append(
+            "SELECT DISTINCT re.caseid, m.cause FROM report_event re JOIN "
+            "(SELECT unnest(?::VARCHAR[]) AS pt, unnest(?::VARCHAR[]) AS cause) m ON m.pt = re.pt "
+            "WHERE re.source = ?"
+        )
+        qparams += [[k for k, _ in evs], [v for _, v in evs], src]
+    for name, age in ages:
+        parts.append("SELECT r.caseid, ? AS cause FROM report r WHERE r.source = ? AND r.age_years >= ?")
+        qparams += [name, src, age]
+    counts: dict[str, tuple[int, int, int]] = {}
+    if parts:
+        for cause, n_pop, n_dr, n_ev in con.execute(
+            f"""WITH {ctes}, hits AS ({" UNION ".join(parts)})
+            SELECT h.cause, count(*), count(dr.caseid), count(dr.caseid) FILTER (WHERE ev.caseid IS NOT NULL)
+            FROM hits h SEMI JOIN pop p ON p.caseid = h.caseid
+            LEFT JOIN drug dr ON dr.caseid = h.caseid LEFT JOIN event ev ON ev.caseid = h.caseid
+            GROUP BY 1""",
+            [*params, *qparams],
+        ).fetchall():
+            counts[cause] = (int(n_pop), int(n_dr), int(n_ev))
+    rows = []
+    for c in causes:
+        n_pop, n_dr, n_ev = counts.get(c.name, (0, 0, 0))
+        rows.append(
+            {
+                "name": c.name,
+                "role": c.role,
+                "drug_cases": n_dr,
+                "drug_event_cases": n_ev,
+                "share_drug_cases": n_dr / n_drug if n_drug else None,
+                "share_all_cases": n_pop / n_all if n_all else None,
+                "reference": c.reference,
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["drug_event_cases"], -r["drug_cases"], r["name"]))
+
+
+def _rows_text(rows: list[dict], drug: str, a0: int, limit: int = 3) -> str:
+    """The causes seen in the drug's cases: their share there against all cases, and among the a cases."""
+    shown = [r for r in rows if r["drug_cases"]][:limit]
+    return "; ".join(
+        f"{r['name']} ({_pct(r['share_drug_cases'])} of {drug} cases against {_pct(r['share_all_cases'])} of all"
+        + (f"; {r['drug_event_cases']} of the {a0} with the condition)" if a0 else ")")
+        for r in shown
+    )
+
+
 # -- confounding -----------------------------------------------------------------------------------------
-def _verdict(drug: str, condition: str, original: dict, adjusted: dict, a_any: int) -> tuple[str, str, str]:
-    """(direction, strength, words) of the check."""
+def _outcome(
+    drug: str, condition: str, original: dict, adjusted: dict, a_any: int
+) -> tuple[str, str, bool | None, str]:
+    """(direction, strength, survives, the one-sentence summary) of the check."""
     a0, a1 = original["a"], adjusted["a"]
-    retained = a1 / a0 if a0 else 0.0
     if original["a"] + original["b"] == 0:
-        return "not_available", "none", f"no {drug} case falls in this population"
-    if a0 == 0:
-        return "neutral", "none", f"no {drug} case reports {condition} here, so there is nothing to adjust"
+        return "not_available", "none", None, f"No {drug} case falls in this population, so there is nothing to test."
+    if original["a"] + original["c"] == 0:
+        return (
+            "not_available",
+            "none",
+            None,
+            f"None of the source's reports mentions {condition}, so there is nothing to test here.",
+        )
+    if not original["signal"]:
+        why = f"no {drug} case reports {condition} here" if a0 == 0 else f"the {a0} {drug} cases give no signal"
+        extra = " (one appears once the other causes are removed: they may mask it)" if adjusted["signal"] else ""
+        return "neutral", "none", None, f"There is no signal to test: {why}{extra}."
     if adjusted["signal"]:
+        retained = a1 / a0 if a0 else 0.0
         both = {"ror", "ic"} <= set(adjusted["signal_criteria"])
         strength = "strong" if retained >= 0.75 and both else ("moderate" if retained >= 0.4 else "weak")
-        words = (
-            "the signal persists"
-            if original["signal"]
-            else "a signal appears once they are removed (they were masking it)"
+        return (
+            "supports",
+            strength,
+            True,
+            f"The link survives: without the reports carrying another cause, {a1} of the {a0} {drug} cases remain "
+            f"and the signal persists ({_ror_text(adjusted)}).",
         )
-        return "supports", strength, words
-    if original["signal"]:
-        words = "the signal does not persist: these other causes may explain it"
-        return "against", "moderate" if a_any else "weak", words
-    return "neutral", "none", "there was no signal before and there is none after"
+    return (
+        "against",
+        "moderate" if a_any else "weak",
+        False,
+        f"The link does not survive: {a_any} of the {a0} {drug} cases carry another cause of {condition}, and "
+        f"without them the signal is gone (a = {a1}{', ' + _ror_text(adjusted) if a1 else ''}).",
+    )
 
 
-def _not_measurable(drug: str, pts: list[str], condition: str, settings: SignalSettings, label: str) -> Evidence:
+def _not_measurable(
+    drug: str, pts: list[str], condition: str, settings: SignalSettings, label: str, scope: str
+) -> Evidence:
     src = registry.get(settings.source)
     note = f" ({src.pt_rule_note})" if src.pt_rule_note else ""
+    terms = f"the {scope} term" if len(pts) == 1 else f"the {len(pts)} {scope} terms"
+    summary = f"None of {terms} for {condition} can occur in this source{note}: not measurable here."
     return Evidence(
         id=f"confounding:{settings.source}",
         kind="confounding",
         source=label,
-        finding=f"{label}: none of the {len(pts)} preferred terms for {condition} can occur in this source{note}, "
-        "so confounding is not measurable here.",
+        finding=f"{label}: {summary[0].lower()}{summary[1:].split(': not measurable')[0]}, so confounding is not "
+        "measurable here.",
         direction="not_available",
         strength="none",
         data=ConfoundingData(
-            drug=drug, condition=condition, pts=pts, source=settings.source, settings=settings.to_dict()
+            drug=drug,
+            condition=condition,
+            pts=pts,
+            scope=scope,
+            summary=summary,
+            source=settings.source,
+            settings=settings.to_dict(),
         ),
         source_ref={"source": settings.source, "registry": "adrlens.sources.registry", "pt_rule": src.pt_rule},
     )
@@ -256,22 +381,25 @@ def _confounding_one(
     condition_label: str,
     label: str,
     sources_checked: list[str],
+    scope: str,
 ) -> Evidence:
     src = settings.source
     counted, _not = registry.get(src).split_measurable(pts)
     if not counted:
-        return _not_measurable(drug, pts, condition_label, settings, label)
-    names, causes = curated_causes(pts)
-    ind_map, ev_map = _match_causes(con, src, causes, pts) if causes else ({}, {})
-    method = "curated" if causes else "data"
+        return _not_measurable(drug, pts, condition_label, settings, label, scope)
+    names, all_causes = curated_causes(pts)
+    conf_causes, risk_causes = curated.split_roles(all_causes)
+    ind_map, ev_map = _match_causes(con, src, conf_causes, pts) if conf_causes else ({}, {})
+    rf_ind, rf_ev = _match_causes(con, src, risk_causes, pts) if risk_causes else ({}, {})
+    method = "curated" if all_causes else "data"
     data_inds: list[dict] = []
-    if not causes:
-        data_inds = _data_driven_indications(con, drug, counted, settings)
-        ind_map = {
-            r["indication"]: f"indication linked to the event in this source (lift >= {DATA_MIN_LIFT:g})"
-            for r in data_inds
-        }
+    if not all_causes:
+        data_inds = _data_driven_indications(con, drug, counted, settings, pts)
+        # Each indication linked to the event in this source stands for a cause of its own.
+        ind_map = {r["indication"]: r["indication"] for r in data_inds}
+        conf_causes = [Cause(pt, exact=(pt,), reference=DATA_RULE) for pt in ind_map]
     known = queries.labelled_ingredients(con, pts, exclude=[drug])
+    codrug_roles = ROLE_CODES[CODRUG_ROLE]
 
     ts = count_tables(
         con,
@@ -281,7 +409,7 @@ def _confounding_one(
         settings=settings,
         exclusions=[
             Exclusion(INDICATION, indication_pts=tuple(sorted(ind_map)), event_pts=tuple(sorted(ev_map))),
-            Exclusion(CODRUG, drugs=tuple(known)),
+            Exclusion(CODRUG, drugs=tuple(known), drug_roles=codrug_roles),
         ],
     )
     original = measures(ts.table(drug))
@@ -292,51 +420,71 @@ def _confounding_one(
     drug_cod, a_cod = ts.flagged(drug, [CODRUG])
     drug_any, a_any = ts.flagged(drug, [INDICATION, CODRUG])
     excluded_pop = ts.population_flagged([INDICATION, CODRUG])
+    n_drug, n_all = original["a"] + original["b"], original["n"]
 
-    conf_rows = _examples(con, drug, counted, settings, ind_map, ev_map)
+    roles = {c.name: c.role for c in (*conf_causes, *risk_causes)}
+    conf_rows = _examples(con, drug, counted, settings, {**ind_map, **rf_ind}, {**ev_map, **rf_ev})
+    for r in conf_rows:
+        r["role"] = roles.get(r["cause"] or "", curated.CONFOUNDER)
     co_rows = _codrug_rows(con, drug, counted, settings, known, pts)
+    confounders = _cause_rows(con, drug, counted, settings, conf_causes, ind_map, ev_map, n_drug, n_all)
+    if known:
+        confounders.append(
+            {
+                "name": "another suspect drug labelled for the condition",
+                "role": curated.CONFOUNDER,
+                "drug_cases": drug_cod,
+                "drug_event_cases": a_cod,
+                "share_drug_cases": drug_cod / n_drug if n_drug else None,
+                "share_all_cases": ts.population_flagged([CODRUG]) / n_all if n_all else None,
+                "reference": "label_effect: SIDER, US SPL, EU SmPC label listings of the condition's terms",
+            }
+        )
+    risk_rows = _cause_rows(con, drug, counted, settings, risk_causes, rf_ind, rf_ev, n_drug, n_all)
 
     a0, a1 = original["a"], adjusted["a"]
-    direction, strength, verdict = _verdict(drug, condition_label, original, adjusted, a_any)
-    causes_txt = ", ".join(sorted({r["cause"] for r in conf_rows if r["cause"] and r["event_cases"]})[:4])
-    co_txt = ", ".join(f"{r['ingredient']} ({r['event_cases']})" for r in co_rows[:3] if r["event_cases"])
-    removed = (
-        f"after removing all {excluded_pop:,} such reports ({100 * excluded_pop / max(original['n'], 1):.0f}% "
-        "of the source)"
-    )
-    after = _ror_text(adjusted) if a1 else "no case is left"
-    n_drug = original["a"] + original["b"]
-    if direction == "not_available":
+    direction, strength, survives, summary = _outcome(drug, condition_label, original, adjusted, a_any)
+    scope_words = f"{scope} terms"
+    if direction == "not_available" and n_drug:
+        finding = f"{label}, {scope_words}: {summary}"
+    elif direction == "not_available":
         filters = ", ".join(
             f"{k} {v}"
             for k, v in settings.to_dict().items()
             if v is not None and k in ("sex", "age_band", "reporter_type", "country", "year_from", "year_to")
         )
-        finding = f"{label}: {verdict} ({filters or 'no filters'}), so there is nothing to check."
-    elif a0 == 0:
         finding = (
-            f"{label}: no {drug} case reports {condition_label}; {drug_any} of its {n_drug} "
-            f"cases carry another known cause of it, and {removed}, a = 0 still."
+            f"{label}: no {drug} case falls in this population ({filters or 'no filters'}), "
+            "so there is nothing to check."
         )
     else:
+        conf_txt = _rows_text(confounders, drug, a0) or "none found in the drug's cases"
+        rf_txt = _rows_text(risk_rows, drug, a0)
+        removed = (
+            f"{excluded_pop:,} reports ({100 * excluded_pop / max(n_all, 1):.0f}% of the source) removed, "
+            f"a = {a1} (was {a0})"
+        )
         finding = (
-            f"{label}: {a_any} of the {a0} {drug} cases with {condition_label} "
-            f"(and {drug_any} of all {n_drug} {drug} cases) carry another known cause "
-            f"({a_ind} an indication or co-morbidity{f' such as {causes_txt}' if causes_txt else ''}, "
-            f"{a_cod} a co-reported drug labelled for it{f' such as {co_txt}' if co_txt else ''}); "
-            f"{removed}, a = {a1} (was {a0}), {after} (was {_ror_text(original)}): {verdict}."
+            f"{label}, {scope_words}: {summary[:-1]}; other causes (confounders, {removed}): {conf_txt}"
+            + (f"; risk factors, counted but never removed: {rf_txt}" if rf_txt else "")
+            + "."
         )
     data = ConfoundingData(
         drug=drug,
         condition=condition_label,
         pts=pts,
+        scope=scope,
+        survives=survives,
+        summary=summary,
+        confounders=json_safe(confounders),
+        risk_factors=json_safe(risk_rows),
         source=src,
         method=method,
         curated_conditions=names,
         # The full PT lists can run to hundreds (every cancer PT); keep their size and the ones seen with the drug.
         confounding_indication_pts_checked=len(ind_map),
         confounding_event_pts_checked=len(ev_map),
-        curated_causes=[c.name for c in causes],
+        curated_causes=[c.name for c in all_causes],
         data_driven_indications=json_safe(data_inds),
         drug_cases=n_drug,
         drug_cases_with_confounding_indication=drug_ind,
@@ -371,14 +519,11 @@ def _confounding_one(
             "source": src,
             "counts": "adrlens.signals.tables.count_tables with exclusions 'indication' and 'codrug'",
             "exclusion": "every report (exposed or not) with a confounding indication/co-reported disease, or with "
-            "another ingredient (any role) whose label lists one of the PTs",
+            "another ingredient in a suspect role whose label lists one of the PTs; risk factors are never removed",
             "signal_rule": rules.methods_text(),
             "curated_map": f"adrlens/evidence/data/{curated.DATA_FILE}" if method == "curated" else None,
             "references": curated.references(pts) if method == "curated" else None,
-            "data_rule": None
-            if method == "curated"
-            else f"indication lift >= {DATA_MIN_LIFT:g} on >= {DATA_MIN_CASES} event reports, among reports without "
-            "the drug",
+            "data_rule": None if method == "curated" else DATA_RULE,
         },
     )
 
@@ -390,9 +535,11 @@ def confounding(
     settings: SignalSettings,
     condition_label: str,
     sources: list[str] | None = None,
+    scope: str = "narrow",
 ) -> list[Evidence]:
     """One 'confounding' record per report source where the drug has cases (the settings' filters and role
-    applied to each source); a single 'not_available' record when no source has the drug."""
+    applied to each source); a single 'not_available' record when no source has the drug. `pts` is the
+    term set of the signal it tests, named by `scope` ('narrow' or the record's scope)."""
     drug = drug.lower().strip()
     pts = norm_pts(pts)
     present = sources_with_drug(con, drug, settings)
@@ -407,18 +554,25 @@ def confounding(
                 finding=f"Confounding could not be checked: {why}.",
                 direction="not_available",
                 strength="none",
-                data=ConfoundingData(drug=drug, condition=condition_label, pts=pts, sources_checked=sources or []),
+                data=ConfoundingData(
+                    drug=drug,
+                    condition=condition_label,
+                    pts=pts,
+                    scope=scope,
+                    summary=f"Confounding could not be checked: {why}.",
+                    sources_checked=sources or [],
+                ),
             )
         ]
     summary = queries.source_summary(con)
     out = []
     for src in todo:
         s = dataclasses.replace(settings, source=src)
-        out.append(_confounding_one(con, drug, pts, s, condition_label, source_label(con, s, summary), todo))
+        out.append(_confounding_one(con, drug, pts, s, condition_label, source_label(con, s, summary), todo, scope))
     return out
 
 
 def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: EvidenceSettings) -> list[Evidence]:
     """One record per report source with the drug: other causes of the condition's narrow terms, and the
     signal without them."""
-    return confounding(con, q.drug, list(q.narrow), settings.signal, q.condition)
+    return confounding(con, q.drug, list(q.narrow), settings.signal, q.condition, scope="narrow")

@@ -1,5 +1,9 @@
 """Evidence from published count tables: one record per table covering the drug, each PT looked up alone
-(cells of different PTs cannot be summed into a concept: a report with two PTs would count twice)."""
+(cells of different PTs cannot be summed into a concept: a report with two PTs would count twice).
+
+A term a flagged-only table does not list is not measurable there (unknown), never zero reports. A cell
+with a = 0 carries no ratio or interval (the stored ones would be continuity corrections of an empty
+cell); its row keeps the counts and E only."""
 
 from __future__ import annotations
 
@@ -9,6 +13,16 @@ from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.model import CountTableData, Evidence
 from adrlens.signals import rules
 from adrlens.signals.counttables import lookup as count_lookup
+from adrlens.signals.measures import ESTIMATE_KEYS
+
+_EMPTY_CELL_KEYS = (*ESTIMATE_KEYS, "ebgm", "eb05", "eb95")
+
+
+def _row(r: dict) -> dict:
+    """A looked-up cell as the evidence keeps it: no estimate for a = 0."""
+    if r["status"] == "counted" and not r["a"]:
+        return {**r, **dict.fromkeys(_EMPTY_CELL_KEYS)}
+    return r
 
 
 def _is_signal(r: dict) -> bool:
@@ -19,18 +33,18 @@ def count_table_evidence(
     con: duckdb.DuckDBPyConnection, drug: str, narrow: list[str], broad: list[str], condition: str
 ) -> list[Evidence]:
     """One record per published count table covering the drug (each PT looked up alone: no sums)."""
-    rows = count_lookup(con, drug, list(dict.fromkeys([*narrow, *broad])))
+    rows = [_row(r) for r in count_lookup(con, drug, list(dict.fromkeys([*narrow, *broad])))]
     out = []
     silent: list[str] = []  # flagged-only tables that list none of the terms: one record for them all
     for table in dict.fromkeys(r["table"] for r in rows):
         trs = [r for r in rows if r["table"] == table]
-        counted = [r for r in trs if r["status"] == "counted" and r["ror"] is not None]
+        counted = [r for r in trs if r["status"] == "counted" and r["a"] and r["ror"] is not None]
         if not counted and all(r["status"] == "absent_from_flagged_table" for r in trs):
             silent.append(table)
             continue
         sig = [r for r in counted if _is_signal(r)]
         sig_narrow = [r for r in sig if r["event"] in narrow]
-        zero = [r["event"] for r in trs if r["status"] == "zero"]
+        zero = [r["event"] for r in trs if r["status"] == "zero" or (r["status"] == "counted" and not r["a"])]
         absent = [r["event"] for r in trs if r["status"] == "absent_from_flagged_table"]
         t0 = trs[0]
         name = f"{table} ({t0['period'] or 'period not given'}, counts of {t0['unit']})"
@@ -42,7 +56,12 @@ def count_table_evidence(
         finding = (
             f"{name}: "
             + ("; ".join(parts) if parts else "no counted cell for these terms")
-            + (f"; {len(absent)} term(s) not listed in this flagged-only table (unknown, not zero)" if absent else "")
+            + (
+                f"; {len(absent)} term(s) not listed in this flagged-only table: not measurable there (unknown, "
+                "not zero)"
+                if absent
+                else ""
+            )
             + (f"; {len(zero)} term(s) with zero reports" if zero else "")
             + "."
         )
@@ -61,6 +80,7 @@ def count_table_evidence(
                     flagged_only=bool(t0["flagged_only"]),
                     rows=trs,
                     signal_pts=[r["event"] for r in sig],
+                    pts_not_measurable=absent,
                 ),
                 {"table": "count_pair", "table_name": table},
             )
@@ -75,7 +95,11 @@ def count_table_evidence(
                 f"({', '.join(silent)}): not flagged there, which is not the same as zero reports.",
                 "neutral",
                 "none",
-                CountTableData(tables=silent, flagged_only=True),
+                CountTableData(
+                    tables=silent,
+                    flagged_only=True,
+                    pts_not_measurable=list(dict.fromkeys([*narrow, *broad])),
+                ),
                 {"table": "count_pair", "table_names": silent},
             )
         )

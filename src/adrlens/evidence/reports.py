@@ -4,7 +4,14 @@ dechallenge/rechallenge, and a possible inverse association.
 A report signal is hypothesis-generating. Whether a table is a signal or a possible inverse association is
 decided by the one rule (`adrlens.signals.rules.call`); anything else is 'neutral' (no signal, which is not
 evidence of no risk). A source that cannot contain any term of the set (the registry's `can_contain`) gives
-no measurement: its record says "not measurable here", never zero reports and never a ratio.
+no measurement: its record says "not measurable here", never zero reports and never a ratio. A source
+that can hold only some of the terms says how many it counts and that the others cannot occur there.
+
+For a = 0 no point estimate or interval is shown or stored; the only number is the exact upper 95% bound
+of observed/expected (``signals.measures.ratio_upper``), and only where the terms occur in the source
+(E > 0). When that bound is below 1 (``signals.rules.no_excess``) the record is evidence against: enough
+reports were expected that an excess would likely have shown. When none of the terms occurs in any of the
+source's reports (E = 0) the source says nothing about them: 'not_available'.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import duckdb
 
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.model import ChallengeData, Evidence, InverseData, ReportData, TemporalityData
+from adrlens.signals import rules
 from adrlens.signals.pair import pair_signal
 from adrlens.sources import registry
 from adrlens.store.queries import drug_cases_by_source, source_summary
@@ -27,14 +35,36 @@ def describe_sources(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 
 def expected_text(e: float | None) -> str:
-    """E with a precision that makes sense: '25.5', '1.3', '0.042', '<0.001' (never '0.0 expected')."""
+    """E with a precision that makes sense: '25.5' from 10 up, two significant figures below ('4.2', '0.76',
+    '0.026'), '<0.01' for tiny values and '0' for none (never '0.0 expected')."""
     if e is None:
         return "not available"
-    if e >= 1:
+    if e >= 10:
         return f"{e:.1f}"
-    if e >= 0.001:
+    if e >= 0.01:
         return f"{e:.2g}"
-    return "<0.001"
+    return "<0.01" if e > 0 else "0"
+
+
+def ratio_upper_text(up: float | None) -> str:
+    """The upper bound of observed/expected, as a reader can take it: 'at most 0.71 times the expected'."""
+    if up is None:
+        return ""
+    return f"at most {up:,.0f} times the expected count" if up >= 100 else f"at most {up:.2g} times the expected count"
+
+
+def partial_text(counted: int, total: int, note: str | None) -> str:
+    """'counts 3 of the 8 terms; the other 5 cannot occur in this source (why)', or '' when all count."""
+    if counted >= total:
+        return ""
+    why = f": {note}" if note else ""
+    return f"counts {counted} of the {total} terms; the other {total - counted} cannot occur in this source{why}"
+
+
+def _zero_e(e: float | None) -> str:
+    """Why E can be 0 while the terms occur in the source: the stratified sum is 0 when none of the strata
+    (age band x sex x year) holding the drug's cases has a report of them."""
+    return " (none of the strata holding the drug's cases has a report of it)" if e == 0 else ""
 
 
 def _strength(call, a: int) -> str:
@@ -87,8 +117,9 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
                         f"reports:{src}:{scope}",
                         "reports",
                         label,
-                        f"{info['name']} cannot contain any term of {condition.lower()}{scope_words} "
-                        f"({spec.pt_rule_note}): not measurable here, which is not the same as zero reports.",
+                        f"{info['name']} cannot contain any of the {len(all_pts)} terms of {condition.lower()}"
+                        f"{scope_words} ({spec.pt_rule_note}): not measurable here, which is not the same as "
+                        "zero reports.",
                         "not_available",
                         "none",
                         ReportData(
@@ -105,7 +136,12 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
                 continue
             res = pair_signal(con, drug, pts, event=condition, settings=src_settings, extras=(scope == "narrow"))
             t, m, e, call = res.table, res.measures.to_dict(), res.ebgm, res.call
-            if call.signal:
+            no_excess = not call.signal and rules.no_excess(m["e"], m["ratio_upper"])
+            absent = t.a + t.c == 0  # none of the terms occurs in any report of the source
+            if absent:
+                direction, strength = "not_available", "none"
+                verdict = "the source says nothing about them (not the same as zero reports of a term it holds)"
+            elif call.signal:
                 direction, strength = "supports", _strength(call, t.a)
                 if scope == "broad":
                     strength = "weak"  # the broad set trades specificity for sensitivity
@@ -113,6 +149,12 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
             elif call.inverse:
                 direction, strength = "inverse", "moderate" if (m["ror_hi"] or 1) < 0.5 else "weak"
                 verdict = "less often than expected: a possible inverse association, to be studied"
+            elif no_excess:
+                direction, strength = "against", "weak"
+                verdict = (
+                    f"no excess ({ratio_upper_text(m['ratio_upper'])}, upper 95% bound): enough reports were "
+                    "expected that an excess would likely have shown, which does not prove no risk"
+                )
             else:
                 direction = "neutral"
                 strength = "weak" if (m["e"] or 0) >= 5 else "none"
@@ -135,6 +177,8 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
                 ebgm=e["ebgm"],
                 eb05=e["eb05"],
                 eb95=e["eb95"],
+                ratio_upper=m["ratio_upper"],
+                no_excess=no_excess,
                 **call.as_fields(),
                 trend=[{k: p.get(k) for k in _TREND_KEYS} for p in res.trend] if scope == "narrow" else [],
                 settings=src_settings.to_dict(),
@@ -145,22 +189,27 @@ def provide(con: duckdb.DuckDBPyConnection, q: EvidenceQuery, settings: Evidence
                 "ebgm_prior": res.prior_source,
             }
             ebtxt = f", EB05 {e['eb05']:.2f}" if e["eb05"] is not None else ""
-            if t.a == 0:  # no point estimate or interval for an empty cell
-                ror_txt = "no reports, so no ratio"
+            if t.a == 0:  # no point estimate or interval for an empty cell: at most an upper bound
+                up = ratio_upper_text(m["ratio_upper"])
+                ror_txt = "no reports, so no ratio" + (f" ({up}, upper 95% bound)" if up and not no_excess else "")
                 ebtxt = ""
             elif m["ror"] is not None and m["ror_lo"] is not None:
                 ror_txt = f"ROR {m['ror']:.2f} (95% CI {m['ror_lo']:.2f}-{m['ror_hi']:.2f})"
             else:
                 ror_txt = "ROR not defined"
-            partial = (
-                f" ({len(cannot)} of its {len(all_pts)} terms cannot occur in this source: {spec.pt_rule_note})"
-                if cannot
-                else ""
-            )
-            finding = (
-                f"{t.a:,} of {t.a + t.b:,} {drug} reports in {info['name']} mention {condition.lower()}"
-                f"{scope_words}{partial}, against {expected_text(m['e'])} expected; {ror_txt}{ebtxt}: {verdict}."
-            )
+            part = partial_text(len(pts), len(all_pts), spec.pt_rule_note)
+            partial = f" ({part})" if part else ""
+            if absent:
+                finding = (
+                    f"None of the {t.n:,} reports in {info['name']} mentions {condition.lower()}{scope_words}"
+                    f"{partial}, with or without {drug}: {verdict}."
+                )
+            else:
+                finding = (
+                    f"{t.a:,} of {t.a + t.b:,} {drug} reports in {info['name']} mention {condition.lower()}"
+                    f"{scope_words}{partial}, against {expected_text(m['e'])} expected{_zero_e(m['e'])}; "
+                    f"{ror_txt}{ebtxt}: {verdict}."
+                )
             out.append(Evidence(f"reports:{src}:{scope}", "reports", label, finding, direction, strength, data, ref))
             if scope == "narrow" and res.extras:
                 out.extend(_temporality(src, label, drug, condition, res.extras))

@@ -115,7 +115,7 @@ def _literature_blocks(evs: list[Evidence]) -> list[Block]:
 
 
 NO_REPORTS = "none (no reports)"
-_TABLE_MEASURES = ("a", "e", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975", "ebgm", "eb05", "eb95")
+_TABLE_MEASURES = ("a", "e", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975", "ebgm", "eb05", "eb95", "ratio_upper")
 
 
 def _measure_row(source: str, event: str, m: ReportData | dict[str, Any]) -> list[list[Seg]] | None:
@@ -124,7 +124,9 @@ def _measure_row(source: str, event: str, m: ReportData | dict[str, Any]) -> lis
     if v.get("a") is None and all(v.get(k) is None for k in ("ror", "ic025", "ebgm")):
         return None  # not measurable, or the drug is not in the source: the finding says so
     if v.get("a") == 0:  # no ratio or interval for zero reports: a continuity-corrected estimate is no measurement
-        ratios = [[T(NO_REPORTS)], [T(NO_REPORTS)], [T(NO_REPORTS)]]
+        up = finite(v.get("ratio_upper"))  # at most an upper bound, where the terms occur in the source
+        first = NO_REPORTS + (f"; observed/expected at most {up:.2g}" if up is not None else "")
+        ratios = [[T(first)], [T(NO_REPORTS)], [T(NO_REPORTS)]]
     else:
         ratios = [
             [T(fmt_interval(v.get("ror"), v.get("ror_lo"), v.get("ror_hi")))],
@@ -141,8 +143,9 @@ def _reports_blocks(evs: list[Evidence], has_measures_chart: bool, condition: st
         d = ev.data
         if isinstance(d, ReportData):
             event = f"{condition} ({text(d.scope)} terms)" if d.scope else condition
-            # Not measurable (the source cannot hold the terms) is no count at all, not a row of zeros.
-            cand = [_measure_row(text(ev.source), event, d)] if d.measurable else []
+            # Not measurable (the source cannot hold the terms, or none of its reports has them) is no count at
+            # all, not a row of zeros.
+            cand = [_measure_row(text(ev.source), event, d)] if d.measurable and ev.direction != "not_available" else []
         elif isinstance(d, CountTableData):  # one row per counted cell (each PT alone: tables give no sums)
             cand = [
                 _measure_row(text(ev.source), text(r.get("event")) if r.get("event") else condition, r)

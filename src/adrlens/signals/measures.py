@@ -28,6 +28,17 @@ IC    = log2((a + 0.5) / (E + 0.5)) (the "shrinkage" IC of Norén et al. 2013), 
         ``ic_bcpnn`` reproduces that one (to 1e-9 against vigipy) so the two can be compared, but
         the project's IC is the shrinkage one. The two agree closely once a and N are large.
 
+Upper bound of the observed/expected ratio (any a, and the only number given for a = 0)
+ratio_upper = the exact one-sided (1 - alpha) Poisson upper limit of a, chi2.ppf(1 - alpha, 2(a + 1)) / 2
+        (Garwood 1936), divided by E: for a = 0 it is -ln(alpha) / E (2.996 / E at alpha = 0.05). Undefined
+        where E is 0 (the terms never occur in the source's reports, so nothing was measured).
+
+No estimate for an empty cell: ``Measures.from_counts`` (one table, as the evidence shows it) leaves PRR,
+ROR, IC and their intervals undefined when a = 0. A Haldane-corrected ROR of an empty cell is a number
+made of the correction alone (it can exceed 1 when the event is rare: a "signal" with no report), and a
+shrinkage IC of a = 0 is the prior speaking. The vectorised functions keep the conventions above (they
+are checked against vigipy); the single-table view is what evidence, charts and the rule read.
+
 CIs use z = Phi^-1(1 - alpha/2) (1.959963984540054 for alpha = 0.05, the constant vigipy uses), so
 for tables without zero cells PRR, its CI, ROR and its CI equal vigipy's to floating-point rounding.
 
@@ -240,6 +251,24 @@ def ic_bcpnn(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike, alpha: floa
     }
 
 
+def poisson_upper(a: ArrayLike, alpha: float = 0.05) -> np.ndarray:
+    """The exact one-sided (1 - alpha) upper confidence limit of a Poisson mean given `a` events (Garwood):
+    chi2.ppf(1 - alpha, 2(a + 1)) / 2; -ln(alpha) for a = 0."""
+    a = _counts(a, names="a")[0]
+    _z(alpha)  # validates alpha
+    return stats.chi2.ppf(1.0 - alpha, 2.0 * (a + 1.0)) / 2.0
+
+
+def ratio_upper(a: ArrayLike, e: ArrayLike, alpha: float = 0.05) -> np.ndarray:
+    """Upper (1 - alpha) bound of the observed/expected ratio: ``poisson_upper(a) / E``; NaN where E <= 0
+    or is undefined (the terms never occur in the source, so no bound can be given)."""
+    up = poisson_upper(a, alpha)
+    e_arr = np.broadcast_to(np.asarray(e, dtype=np.float64), up.shape)
+    ok = np.isfinite(e_arr) & (e_arr > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, up / np.where(ok, e_arr, 1.0), np.nan)
+
+
 def all_measures(
     a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike, e: ArrayLike | None = None, alpha: float = 0.05
 ) -> dict[str, np.ndarray]:
@@ -253,10 +282,15 @@ def all_measures(
     out.update(prr(a, b, c, d, alpha=alpha))
     out.update(ror(a, b, c, d, alpha=alpha))
     out.update(ic(a, e_arr, alpha=alpha))
+    out["ratio_upper"] = ratio_upper(a, e_arr, alpha=alpha)
     out["evans"] = rules.evans_mask(a, out["prr"], out["chi2"])
     out["ror_signal"] = rules.ror_mask(out["ror_lo"])
     out["ic_signal"] = rules.ic_mask(out["ic025"])
     return out
+
+
+#: The point estimates and intervals that an empty cell (a = 0) does not have.
+ESTIMATE_KEYS = ("prr", "prr_lo", "prr_hi", "ror", "ror_lo", "ror_hi", "ic", "ic025", "ic975")
 
 
 @dataclass
@@ -278,15 +312,21 @@ class Measures:
     ic: float
     ic025: float
     ic975: float
+    ratio_upper: float  # upper 95% bound of observed/expected (exact Poisson); NaN when E = 0
     evans: bool
     ror_signal: bool
     ic_signal: bool
 
     @classmethod
     def from_counts(cls, a: float, b: float, c: float, d: float, e: float | None = None) -> Measures:
-        """Compute every measure for one 2x2 table (``e`` overrides the unstratified E)."""
+        """Compute every measure for one 2x2 table (``e`` overrides the unstratified E). For a = 0 the point
+        estimates and intervals (PRR, ROR, IC) are undefined and their flags False: only E, chi2 and the
+        upper bound ``ratio_upper`` are given (module docstring)."""
         m = all_measures(a, b, c, d, e)
         vals = {k: m[k].item() for k in cls.__dataclass_fields__}
+        if a == 0:
+            vals.update(dict.fromkeys(ESTIMATE_KEYS, math.nan))
+            vals.update(evans=False, ror_signal=False, ic_signal=False)
         return cls(**vals)
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,6 +13,13 @@ Evans et al. (2001) is reported beside it as a second classical criterion (PRR >
 decides. A *possible inverse association* needs ROR975 < 1 with at least ``MIN_E_INVERSE`` expected cases
 (below that, few reports are what chance gives).
 
+*No excess* (evidence against, not a signal): the exact upper 95% bound of observed/expected
+(``signals.measures.ratio_upper``) is below ``NO_EXCESS_RATIO_UPPER`` while E > 0: the source expected
+enough reports that an excess would likely have shown (for a = 0 that is E > -ln(0.05) = 3.0).
+
+The criteria are only those met on real counts: a table with a = 0 meets none (a continuity-corrected
+ROR of an empty cell is the correction speaking).
+
 Every caller (report evidence, confounding, class effect, count tables, the all-pairs batch, the CLI and
 the Methods box) asks this module; no other module writes these numbers.
 """
@@ -35,6 +42,7 @@ EVANS_CHI2 = 4.0
 EVANS_MIN_CASES = 3
 MIN_E_INVERSE = 5.0
 ROR_UPPER_INVERSE = 1.0
+NO_EXCESS_RATIO_UPPER = 1.0  # no excess when the upper 95% bound of observed/expected is below 1
 
 #: The criteria, in the order they are reported: (key, human wording).
 CRITERIA: tuple[tuple[str, str], ...] = (
@@ -87,7 +95,8 @@ def call(
     """Whether a measured table is a signal (and an inverse association), and why."""
     a = int(a or 0)
     values = {"ror": finite(ror_lo), "ic": finite(ic025), "ebgm": finite(eb05)}
-    met = tuple(k for k, _w in CRITERIA if _met(k, values[k]))
+    # Only bounds computed on real counts: an empty cell (a = 0) meets no criterion.
+    met = tuple(k for k, _w in CRITERIA if a > 0 and _met(k, values[k]))
     signal = a >= MIN_CASES and bool(met)
     ror_hi_v, e_v = finite(ror_hi), finite(e) or 0.0
     inverse = not signal and ror_hi_v is not None and ror_hi_v < ROR_UPPER_INVERSE and e_v >= MIN_E_INVERSE
@@ -103,6 +112,13 @@ def call(
     else:
         reason = "no lower bound beyond the null (" + ", ".join(words[k] for k in words) + " all unmet)"
     return SignalCall(signal=signal, inverse=inverse, criteria_met=met, evans=evans, reason=reason)
+
+
+def no_excess(e: float | None, ratio_upper: float | None) -> bool:
+    """True when E > 0 and the upper 95% bound of observed/expected is below NO_EXCESS_RATIO_UPPER: the
+    source expected enough reports that an excess would likely have shown (evidence against a link)."""
+    e_v, up = finite(e), finite(ratio_upper)
+    return e_v is not None and e_v > 0 and up is not None and up < NO_EXCESS_RATIO_UPPER
 
 
 def call_measures(m: dict[str, Any], eb05: float | None = None) -> SignalCall:
@@ -158,7 +174,9 @@ def methods_text() -> str:
     return (
         f"signal of disproportionate reporting when a >= {MIN_CASES} and ({crit}); "
         f"Evans PRR >= {EVANS_PRR:g}, chi2 >= {EVANS_CHI2:g}, a >= {EVANS_MIN_CASES} shown beside it; "
-        f"possible inverse association when ROR975 < {ROR_UPPER_INVERSE:g} with E >= {MIN_E_INVERSE:g}"
+        f"possible inverse association when ROR975 < {ROR_UPPER_INVERSE:g} with E >= {MIN_E_INVERSE:g}; "
+        f"no excess when the exact upper 95% bound of observed/expected is below {NO_EXCESS_RATIO_UPPER:g}; "
+        "no ratio or interval for a = 0"
     )
 
 
@@ -171,5 +189,6 @@ def describe() -> dict[str, Any]:
         "eb05_min": EB05_MIN,
         "evans": {"prr": EVANS_PRR, "chi2": EVANS_CHI2, "min_cases": EVANS_MIN_CASES},
         "inverse": {"ror_upper": ROR_UPPER_INVERSE, "min_e": MIN_E_INVERSE},
+        "no_excess": {"ratio_upper_below": NO_EXCESS_RATIO_UPPER},
         "text": methods_text(),
     }

@@ -111,12 +111,14 @@ class Table2x2:
 @dataclass(frozen=True)
 class Exclusion:
     """Reports to drop from the whole population (exposed and unexposed alike, so the comparison stays
-    fair): any report carrying one of these indications, co-reported events, or drugs in any role."""
+    fair): any report carrying one of these indications, co-reported events, or drugs (in any role, or in
+    one of `drug_roles` where the source records roles)."""
 
     name: str
     indication_pts: tuple[str, ...] = ()
     event_pts: tuple[str, ...] = ()
     drugs: tuple[str, ...] = ()
+    drug_roles: tuple[str, ...] = ()
 
     def sql(self, source: str) -> tuple[str, list]:
         """A boolean expression over `r.caseid` (true when the report is excluded), with parameters."""
@@ -128,8 +130,11 @@ class Exclusion:
             parts.append("SELECT caseid FROM report_event WHERE source = ? AND list_contains(?, pt)")
             params += [source, list(self.event_pts)]
         if self.drugs:
-            parts.append("SELECT caseid FROM report_drug WHERE source = ? AND list_contains(?, ingredient)")
-            params += [source, list(self.drugs)]
+            role = ""
+            if self.drug_roles and registry.get(source).has_roles:
+                role = f" AND role_cod IN ({', '.join('?' for _ in self.drug_roles)})"
+            parts.append(f"SELECT caseid FROM report_drug WHERE source = ? AND list_contains(?, ingredient){role}")
+            params += [source, list(self.drugs), *(self.drug_roles if role else ())]
         if not parts:
             return "false", []
         return f"r.caseid IN ({' UNION '.join(parts)})", params

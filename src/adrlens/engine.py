@@ -150,7 +150,9 @@ class Engine:
             "literature_sources": [
                 "ADE corpus v2 (Gurulingappa et al. 2012)",
                 "MEDLINE MeSH drug-ADE (OHDSI LAERTES)",
-                "SemMedDB predications",
+                "SemMedDB predications (with negations)",
+                "BioCreative V CDR chemical-induced-disease relations (Li et al. 2016)",
+                "IOM 2012, Adverse Effects of Vaccines: Evidence and Causality (doi:10.17226/13164)",
             ],
             "deduplication": "one row per case: the latest version (highest caseversion, then latest FDA date, then "
             "highest primaryid); cases in FDA DELETE lists removed",

@@ -8,10 +8,14 @@ Rules version 2, in plain words. The evidence is first read as *lines of evidenc
               postmarketing only, or among events "where a causal relationship is uncertain". Listed in two or
               more label sources: one level more (at most 2 when every listing is weak).
 * literature  3: two or more controlled studies (trials, cohort, case-control, meta-analyses) support it;
-              2: three or more articles, or one controlled study; 1: one or two case reports.
-* reports     2: a disproportionality signal (adrlens.signals.rules) in two or more report sources, or an
-              EB05 >= 2; 1: a signal in one report source or in a published count table. A signal counts only
-              when it survives the confounding check and is not explained by the drug's indication.
+              2: two or more articles, or one controlled study; 1: one article.
+* reports     2: a disproportionality signal (adrlens.signals.rules) in two or more sources (report sources
+              or publishers of count tables), or a strong one (`rules.strong`: EB05 >= 2, or a >= 5 with
+              ROR025 >= 2); 1: a signal in one source. A signal counts only when it survives the confounding
+              check and is not explained by the drug's indication. A signal in published count tables alone
+              (not deduplicated or checked for confounding here) is weak (1) when it is the only line.
+* cases       1: case-level evidence in the reports: onsets of at least CASES_DATED_MIN dated cases mostly
+              (upper quartile) within ONSET_Q3_MAX_DAYS days, or RECHALLENGE_MIN positive rechallenges.
 * genetics    3: a PharmGKB level 1A/1B or CPIC level A genetic risk factor named for this pair.
 * class       1: other drugs of the same class carry it (context: never one of "several kinds" by itself).
 
@@ -28,10 +32,15 @@ Grades, the first rule that holds:
 1. Controlled studies contradict it (strong) and neither a strong label statement nor controlled studies
    support it: "not supported"; a report signal is then flagged as possibly stimulated reporting.
 2. established: label level 3; or literature level 3; or a label listing (not one "where a causal
-   relationship is uncertain") with literature level >= 2; or genetics with any other drug-specific line.
-3. probable: label level 2; or two drug-specific lines (label, literature, reports, genetics) of level >= 1
-   with levels summing to 3 or more; or a drug-specific line of level >= 2 with a class effect; or genetics.
-4. possible: any drug-specific line of level >= 1, or a class effect alone ("one kind of evidence").
+   relationship is uncertain") with literature level >= 2, or confirmed independently: a reports line of
+   level 2 plus articles, a class effect, a genetic risk factor or case-level evidence (a listing that rests
+   on postmarketing reports alone is not confirmed by reports again); or genetics with any other line.
+3. probable: two drug-specific lines (label, literature, reports, genetics, case-level evidence) of level
+   >= 1 with levels summing to 3 or more; or a drug-specific line of level >= 2 with a class effect; or
+   genetics. A label rate alone (no placebo comparison) is one kind of evidence: possible.
+4. possible: any drug-specific line of level >= 1, or a class effect alone ("one kind of evidence");
+   except one weak report signal that nothing else supports while the labels know the drug and list
+   nothing of the condition: insufficient evidence.
 5. possible inverse association: nothing supports it and a report source shows fewer reports than
    expected (ROR upper bound < 1 with E >= 5).
 6. not supported: nothing supports it, label sources know the drug and do not list it, and report data
@@ -48,6 +57,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adrlens.model import LABEL_STRENGTHS, Evidence, Reason, Verdict
+from adrlens.signals import rules
 
 RULES_VERSION = "2"
 BASE_SCORE = {
@@ -62,10 +72,14 @@ BASE_SCORE = {
 LABEL_LEVEL = {"warning": 3, "above_placebo": 3, "frequency": 2, "weak": 1, "related_only": 0, "none": 0}
 # Literature: controlled studies for level 3 (and for "strong" contradiction), articles for level 2.
 LIT_CONTROLLED_STRONG = 2
-LIT_ARTICLES_MODERATE = 3
+LIT_ARTICLES_MODERATE = 2
 # Report sources with a signal for reports level 2.
 REPORT_SOURCES_MODERATE = 2
-EB05_STRONG = 2.0
+# Case-level evidence: dated cases whose onsets mostly (the upper quartile) fall within a risk window, or
+# positive rechallenges.
+CASES_DATED_MIN = 10
+ONSET_Q3_MAX_DAYS = 42
+RECHALLENGE_MIN = 3
 
 FLAGS = (
     "indication",  # the condition is what the drug treats
@@ -150,11 +164,22 @@ def _explained_sources(conf: list[Evidence]) -> set[str]:
     return {e.data.source for e in conf if e.direction == "against" and e.data.scope in (None, "narrow")}
 
 
+def _table_family(e: Evidence) -> str:
+    """Tables cut from one publisher's data (cumulative openFDA quarters) are one source."""
+    return (e.data.table or e.id).split(":")[0]
+
+
+def _strong_cell(e: Evidence, narrow_pts: set[str]) -> bool:
+    return any(
+        r.get("event") in narrow_pts and rules.strong(r.get("a"), r.get("ror_lo"), r.get("eb05")) for r in e.data.rows
+    )
+
+
 def _report_lines(
     reps: list[Evidence], counts: list[Evidence], conf: list[Evidence], narrow_pts: set[str]
-) -> tuple[Line, Line, list[Evidence], list[Evidence], list[Evidence]]:
-    """(support line, against line, narrow signals explained by confounders, broad-only signals, count-table
-    narrow signals)."""
+) -> tuple[Line, Line, list[Evidence], list[Evidence], bool]:
+    """(support line, against line, narrow signals explained by confounders, broad-only signals, whether the
+    support rests on published count tables only)."""
     explained = _explained_sources(conf)
     narrow = [e for e in reps if e.data.scope == "narrow" and e.data.measurable]
     sig = [e for e in narrow if e.direction == "supports"]
@@ -167,8 +192,10 @@ def _report_lines(
         if e.data.scope == "broad" and e.direction == "supports" and e.data.source_name not in sig_sources
     ]
     table_sig = [e for e in counts if e.direction == "supports" and set(e.data.signal_pts or []) & narrow_pts]
-    n_sources = len({e.data.source_name for e in kept})
-    strong = any((e.data.eb05 or 0) >= EB05_STRONG for e in kept)
+    n_sources = len({e.data.source_name for e in kept}) + len({_table_family(e) for e in table_sig})
+    strong = any(rules.strong(e.data.a, e.data.ror_lo, e.data.eb05) for e in kept) or any(
+        _strong_cell(e, narrow_pts) for e in table_sig
+    )
     if n_sources >= REPORT_SOURCES_MODERATE or strong:
         level = 2
     elif kept or table_sig:
@@ -178,12 +205,35 @@ def _report_lines(
     support = Line("reports", level, _ids(kept + table_sig), "")
     if level:
         names = sorted({e.data.source_name for e in kept})
-        support.text = "more reports than expected" + (
-            f" in {len(names)} report source(s)" if names else " in a published count table"
-        )
+        where = f"in {len(names)} report source(s)" if names else "in published count tables"
+        if names and table_sig:
+            where += " and published count tables"
+        support.text = ("clearly " if strong else "") + f"more reports than expected {where}"
     quiet = [e for e in narrow if e.direction != "supports" and e.data.no_excess]
     against = Line("reports", 1 if quiet else 0, _ids(quiet), "enough expected reports and no excess" if quiet else "")
-    return support, against, lost, broad_sig, table_sig
+    return support, against, lost, broad_sig, bool(table_sig) and not kept
+
+
+def _case_line(temporal: list[Evidence], challenge: list[Evidence]) -> Line:
+    """Case-level evidence in the reports (not disproportionality): onsets that cluster soon after exposure,
+    or the reaction coming back when the drug was restarted."""
+    clustered = [
+        e
+        for e in temporal
+        if e.data.cases_with_usable_dates >= CASES_DATED_MIN
+        and e.data.q3_days is not None
+        and e.data.q3_days <= ONSET_Q3_MAX_DAYS
+    ]
+    rechallenged = [e for e in challenge if (e.data.rechallenge or {}).get("positive", 0) >= RECHALLENGE_MIN]
+    recs = clustered + rechallenged
+    if not recs:
+        return Line("cases")
+    parts = []
+    if clustered:
+        parts.append(f"onsets cluster within {ONSET_Q3_MAX_DAYS} days of starting in most dated cases")
+    if rechallenged:
+        parts.append("it came back on restarting in some cases")
+    return Line("cases", 1, _ids(recs), "; ".join(parts))
 
 
 def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
@@ -200,7 +250,8 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
 
     label, label_broad, uncertain = _label_line(labels)
     lit_sup, lit_con, protective = _lit_lines(lit)
-    rep_sup, rep_con, explained, broad_sig, _tables = _report_lines(reps, counts, conf, narrow_pts)
+    rep_sup, rep_con, explained, broad_sig, tables_only = _report_lines(reps, counts, conf, narrow_pts)
+    cases = _case_line(by("temporality"), by("challenge")) if rep_sup.level else Line("cases")
     gen = [e for e in pgx if e.direction == "supports"]
     genetics = Line("genetics", 3 if any(e.strength == "strong" for e in gen) else (2 if gen else 0), _ids(gen))
     class_sup = [e for e in klass if e.direction == "supports"]
@@ -221,10 +272,25 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
             reasons.append(
                 Reason(f"reports of {cond} with {drug} reflect why it is given, not a side effect", rep_sup.ids)
             )
-        rep_sup = Line("reports")
-    drug_lines = [x for x in (label, lit_sup, rep_sup, genetics) if x.level]
+        rep_sup, cases = Line("reports"), Line("cases")
+    drug_lines = [x for x in (label, lit_sup, rep_sup, genetics, cases) if x.level]
     kinds = len(drug_lines)
     total = sum(x.level for x in drug_lines)
+    # A signal in published count tables only (which cannot be deduplicated or checked for confounding here)
+    # is weak on its own; beside other lines it counts at its strength.
+    if kinds == 1 and tables_only:
+        total = min(total, 1)
+    # Independent confirmation of a label listing: a clear report signal and one more kind (articles, the
+    # drug's class, a genetic risk factor, case-level evidence).
+    # A listing that rests on postmarketing reports alone is not confirmed by reports again.
+    confirmed = (
+        rep_sup.level >= 2
+        and bool(lit_sup.level or class_sup or genetics.level or cases.level)
+        and not all(e.data.postmarketing_only for e in labels if e.id in label.ids)
+    )
+    label_unlisted = [e for e in labels if e.data.drug_known and not e.data.listed_pts]
+    # One weak report signal, and the labels know the drug but do not list the condition: too little to go on.
+    lone_weak = kinds == 1 and total <= 1 and bool(rep_sup.level) and bool(label_unlisted) and not class_sup
 
     def support_reasons() -> None:
         if label.level:
@@ -235,6 +301,8 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
             reasons.append(Reason(rep_sup.text + " (a hypothesis, not proof)", rep_sup.ids))
         if genetics.level:
             reasons.append(Reason("a genetic risk factor is known for this reaction", genetics.ids))
+        if cases.level:
+            reasons.append(Reason(cases.text, cases.ids))
         if class_sup:
             reasons.append(Reason("other drugs of the same class carry it", _ids(class_sup)))
 
@@ -255,20 +323,15 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     elif (
         label.level >= 3
         or lit_sup.level >= 3
-        or (label.level >= 1 and not uncertain and lit_sup.level >= 2)
+        or (label.level >= 1 and not uncertain and (lit_sup.level >= 2 or confirmed))
         or (genetics.level and kinds >= 2)
     ):
         g = "established"
         support_reasons()
-    elif (
-        label.level >= 2
-        or (kinds >= 2 and total >= 3)
-        or (class_sup and any(x.level >= 2 for x in drug_lines))
-        or genetics.level
-    ):
+    elif (kinds >= 2 and total >= 3) or (class_sup and any(x.level >= 2 for x in drug_lines)) or genetics.level:
         g = "probable"
         support_reasons()
-    elif kinds or class_sup:
+    elif (kinds or class_sup) and not lone_weak:
         g = "possible"
         support_reasons()
     elif inverse:
@@ -287,7 +350,15 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
             reasons.append(Reason(lit_con.text, lit_con.ids))
     else:
         g = "insufficient evidence"
-        reasons.append(Reason("too little data to say either way", _ids(labels + reps)))
+        if lone_weak:
+            reasons.append(
+                Reason(
+                    f"{rep_sup.text}, but nothing else supports it and no label lists it: too little to go on",
+                    rep_sup.ids + _ids(label_unlisted),
+                )
+            )
+        else:
+            reasons.append(Reason("too little data to say either way", _ids(labels + reps)))
 
     # Reasons and flags that travel with any grade.
     if lit_con.level and "contradicting_studies" not in flags:

@@ -35,10 +35,11 @@ from adrlens.sources.knowledge.literature import (
 )
 from adrlens.store.queries import literature, literature_drug_articles
 
-LIT_SOURCE = "literature (ADE corpus v2, MEDLINE MeSH drug-ADE index, SemMedDB, BC5CDR)"
+LIT_SOURCE = "literature (ADE corpus v2, MEDLINE MeSH drug-ADE index, SemMedDB, BC5CDR, IOM 2012 review)"
 SOURCES_REF = (
     "ADE corpus v2 (Gurulingappa 2012); MEDLINE MeSH ADE (OHDSI LAERTES); SemMedDB (OHDSI LAERTES); "
-    "BioCreative V CDR (Li 2016)"
+    "BioCreative V CDR (Li 2016); IOM, Adverse Effects of Vaccines: Evidence and Causality (2012, "
+    "doi:10.17226/13164) with the controlled studies it rests on"
 )
 PROTECTIVE_CAVEAT = "some studies suggest it may help; not established"
 
@@ -86,7 +87,8 @@ def _types(data: LiteratureData) -> str:
 
 
 def _pmid_list(pmids: list[str]) -> str:
-    return f"PMIDs {', '.join(pmids[:5])}{' ...' if len(pmids) > 5 else ''}"
+    word = "PMIDs" if all(p.isdigit() for p in pmids[:5]) else "articles"
+    return f"{word} {', '.join(pmids[:5])}{' ...' if len(pmids) > 5 else ''}"
 
 
 def _finding(stance: str, data: LiteratureData, drug: str, condition: str, terms: list[str]) -> str:

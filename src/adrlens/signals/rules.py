@@ -43,6 +43,10 @@ EVANS_MIN_CASES = 3
 MIN_E_INVERSE = 5.0
 ROR_UPPER_INVERSE = 1.0
 NO_EXCESS_RATIO_UPPER = 1.0  # no excess when the upper 95% bound of observed/expected is below 1
+# A strong signal: the shrunk lower bound doubles (EB05 >= 2), or at least STRONG_MIN_CASES reports with
+# ROR025 >= STRONG_ROR_LOWER (the lower bound at least doubles the odds). The verdict weighs these more.
+STRONG_MIN_CASES = 5
+STRONG_ROR_LOWER = 2.0
 
 #: The criteria, in the order they are reported: (key, human wording).
 CRITERIA: tuple[tuple[str, str], ...] = (
@@ -121,6 +125,15 @@ def no_excess(e: float | None, ratio_upper: float | None) -> bool:
     return e_v is not None and e_v > 0 and up is not None and up < NO_EXCESS_RATIO_UPPER
 
 
+def strong(a: int | None, ror_lo: float | None, eb05: float | None) -> bool:
+    """A signal strong enough to weigh more than a bare screen: EB05 >= EB05_MIN, or a >= STRONG_MIN_CASES
+    with ROR025 >= STRONG_ROR_LOWER."""
+    a_v, lo, eb = a or 0, finite(ror_lo), finite(eb05)
+    return (eb is not None and eb >= EB05_MIN and a_v >= MIN_CASES) or (
+        a_v >= STRONG_MIN_CASES and lo is not None and lo >= STRONG_ROR_LOWER
+    )
+
+
 def call_measures(m: dict[str, Any], eb05: float | None = None) -> SignalCall:
     """`call` on a dict of measures (keys a, ror_lo, ror_hi, ic025, e, prr, chi2 and optionally eb05)."""
     return call(
@@ -176,6 +189,7 @@ def methods_text() -> str:
         f"Evans PRR >= {EVANS_PRR:g}, chi2 >= {EVANS_CHI2:g}, a >= {EVANS_MIN_CASES} shown beside it; "
         f"possible inverse association when ROR975 < {ROR_UPPER_INVERSE:g} with E >= {MIN_E_INVERSE:g}; "
         f"no excess when the exact upper 95% bound of observed/expected is below {NO_EXCESS_RATIO_UPPER:g}; "
+        f"a strong signal when EB05 >= {EB05_MIN:g}, or a >= {STRONG_MIN_CASES} with ROR025 >= {STRONG_ROR_LOWER:g}; "
         "no ratio or interval for a = 0"
     )
 
@@ -190,5 +204,6 @@ def describe() -> dict[str, Any]:
         "evans": {"prr": EVANS_PRR, "chi2": EVANS_CHI2, "min_cases": EVANS_MIN_CASES},
         "inverse": {"ror_upper": ROR_UPPER_INVERSE, "min_e": MIN_E_INVERSE},
         "no_excess": {"ratio_upper_below": NO_EXCESS_RATIO_UPPER},
+        "strong": {"eb05_min": EB05_MIN, "min_cases": STRONG_MIN_CASES, "ror_lower": STRONG_ROR_LOWER},
         "text": methods_text(),
     }

@@ -203,7 +203,7 @@ def build_knowledge(
     say("labels: FDA safety labelling changes (SrLC)")
     results.append(_build_safety_changes(con, namer, base / "labels" / "fda_srlc" / "label_changes_20251022.csv"))
 
-    say("literature: ADE corpus, MEDLINE MeSH, SemMedDB, BC5CDR")
+    say("literature: ADE corpus, MEDLINE MeSH, SemMedDB, BC5CDR, curated reviews")
     known_pts = {r[0] for r in con.execute("SELECT DISTINCT pt FROM label_effect").fetchall()}
     known_pts |= {r[0] for r in con.execute("SELECT DISTINCT lower(pt) FROM report_event").fetchall() if r[0]}
     _build_literature(con, namer, base, known_pts, results)
@@ -484,7 +484,8 @@ def _build_literature(
     sem, r_sem = lit_src.read_semmeddb(lit_dir / "semmeddb" / "drug_hoi_predications.nt.gz")
     mesh = lit_src.read_mesh_names(base / "vocab" / "conditions" / "mesh_2015" / "terms.tsv")
     cdr, cdr_mentions, r_cdr = lit_src.read_bc5cdr(lit_dir / "bc5cdr", mesh)
-    results += [r_ade, *r_med, r_sem, *r_cdr]
+    reviews, r_rev = lit_src.read_curated_reviews()
+    results += [r_ade, *r_med, r_sem, *r_cdr, r_rev]
 
     lit_rows: list[dict] = []
     mentions: set[tuple[str, str, str]] = set()  # (ingredient, source, pmid)
@@ -493,6 +494,7 @@ def _build_literature(
         (lit_src.MEDLINE_SOURCE, med),
         (lit_src.SEMMED_SOURCE, sem),
         (lit_src.BC5CDR_SOURCE, cdr),
+        (lit_src.REVIEW_SOURCE, reviews),
     ):
         for r in rows:
             if r.get("drug_names"):

@@ -41,6 +41,10 @@ ADE_SOURCE = "ADE corpus v2"
 MEDLINE_SOURCE = "MEDLINE MeSH ADE"
 SEMMED_SOURCE = "SemMedDB"
 BC5CDR_SOURCE = "BC5CDR"
+REVIEW_SOURCE = "IOM 2012 vaccine causality review"
+# Curated causality conclusions of expert systematic reviews, shipped with the package (each row cites its
+# article); see the file's header for the reference.
+REVIEW_FILE = Path(__file__).parent / "data" / "vaccine_causality_iom2012.tsv"
 
 SUPPORTING, CONTRADICTING, PROTECTIVE = "supporting", "contradicting", "protective"
 STANCES = (SUPPORTING, CONTRADICTING, PROTECTIVE)
@@ -267,6 +271,35 @@ def read_semmeddb(path: Path) -> tuple[list[dict], FileResult]:
                 "study_type": study,
                 "stance": stance,
                 "predicate": f"{'NEG_' if negated else ''}{predicate.upper()}",
+            }
+        )
+        res.rows_loaded += 1
+    return rows, res
+
+
+def read_curated_reviews(path: Path = REVIEW_FILE) -> tuple[list[dict], FileResult]:
+    """-> rows {drug_name, term, pmid, sentence, study_type, stance, predicate} of a curated review file:
+    a '#' header line (the reference), then TSV with drug_name, term, stance, study_type, article (a PMID
+    or a doi: id), conclusion."""
+    res = FileResult(source="curated reviews", layout="knowledge", table_name=path.name)
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    header = lines[0].split("\t")
+    rows: list[dict] = []
+    for i, ln in enumerate(lines[1:], start=2):
+        res.rows_read += 1
+        rec = dict(zip(header, ln.split("\t"), strict=False))
+        if rec.get("stance") not in STANCES or not rec.get("drug_name") or not rec.get("term"):
+            res.skip("row without drug, term or a known stance", i, ln[:80])
+            continue
+        rows.append(
+            {
+                "drug_name": rec["drug_name"],
+                "term": rec["term"],
+                "pmid": rec.get("article", "").strip(),
+                "sentence": rec.get("conclusion") or None,
+                "study_type": rec.get("study_type") or "other",
+                "stance": rec["stance"],
+                "predicate": "REVIEW_CONCLUSION",
             }
         )
         res.rows_loaded += 1

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from adrlens.jsonsafe import json_safe
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 GRADES: tuple[str, ...] = (
     "established",  # listed on the drug's label (with frequency or in several label sources) and/or consistent studies

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from adrlens import model
+from adrlens.action import ACTIONS
+from adrlens.verdict import FLAGS
 
 SCHEMA_PATH = Path(__file__).parent / "templates" / "answer.schema.json"
 DOCS_PATH = Path(__file__).resolve().parents[3] / "docs" / "answer.schema.json"  # in a repository checkout
@@ -162,8 +164,9 @@ def _frame_defs() -> dict[str, Any]:
         | {"allOf": _data_by_kind()},
         "reason": _obj(["text", "evidence_ids"], {"text": s1, "evidence_ids": _strings()}),
         "verdict": _obj(
-            ["grade", "score", "headline", "reasons", "caveats", "rules_version"],
+            ["grade", "score", "headline", "reasons", "caveats", "rules_version", "flags"],
             {
+                "flags": {"type": "array", "items": {"enum": list(FLAGS)}},
                 "grade": _ref("grade"),
                 "score": {"type": "number", "minimum": 0, "maximum": 1},
                 "headline": s1,
@@ -224,6 +227,10 @@ def build_schema() -> dict[str, Any]:
             "thresholds, intervals, software version.",
         },
         "safety": {"type": "array", "items": {"type": "string"}},
+        "action": _obj(
+            ["action", "why"],
+            {"action": {"enum": list(ACTIONS)}, "why": {"type": "string"}, "reference": {"type": ["string", "null"]}},
+        ),
         "generated_at": {"type": "string"},
     }
     if set(props) != set(top):  # a new Answer field needs its place here

@@ -26,7 +26,7 @@ import duckdb
 
 from adrlens.errors import StoreError
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 BUILD_KEY = "build"
 #: What a build can make: the deduplicated reports, the knowledge tables (labels, literature, profiles),
 #: all-pairs statistics with each source's MGPS prior, and the published count tables.

@@ -52,11 +52,13 @@ def _any_hint(evidence: list[Evidence]) -> bool:
 
 
 def action_for(verdict: Verdict, narrow_pts: list[str], evidence: list[Evidence]) -> Action:
+    """`narrow_pts`: the condition's own terms, its main term first (the action follows the main term: a
+    QT-prolongation concept that also holds torsade de pointes is not itself an emergency)."""
     if "indication" in verdict.flags:
         return Action("indication", "The condition is what the medicine is used to treat, not a side effect.")
-    if verdict.grade not in _LINK_GRADES and not _any_hint(evidence):
+    if verdict.grade == "not supported" or (verdict.grade not in _LINK_GRADES and not _any_hint(evidence)):
         return Action("none", "Nothing in the evidence here points to a link.")
-    pts = {p.lower() for p in narrow_pts}
+    pts = {narrow_pts[0].lower()} if narrow_pts else set()
     if verdict.grade in _LINK_GRADES:
         for kind in ("stop_now", "urgent_care"):
             for action, table_pts, why, ref in _table():

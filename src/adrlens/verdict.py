@@ -10,7 +10,7 @@ Rules version 2, in plain words. The evidence is first read as *lines of evidenc
 * literature  3: two or more controlled studies (trials, cohort, case-control, meta-analyses) support it;
               2: two or more articles, or one controlled study; 1: one article.
 * reports     2: a disproportionality signal (adrlens.signals.rules) in two or more sources (report sources
-              or publishers of count tables), or a strong one (`rules.strong`: EB05 >= 2, or a >= 5 with
+              or publishers of count tables), or a strong one (`rules.strong`: the EB05 screen, or a >= 5 with
               ROR025 >= 2); 1: a signal in one source. A signal counts only when it survives the confounding
               check and is not explained by the drug's indication. A signal in published count tables alone
               (not deduplicated or checked for confounding here) is weak (1) when it is the only line.
@@ -300,7 +300,7 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
         if rep_sup.level:
             reasons.append(Reason(rep_sup.text + " (a hypothesis, not proof)", rep_sup.ids))
         if genetics.level:
-            reasons.append(Reason("a genetic risk factor is known for this reaction", genetics.ids))
+            reasons.append(Reason(_genetic_text(gen), genetics.ids))
         if cases.level:
             reasons.append(Reason(cases.text, cases.ids))
         if class_sup:
@@ -411,6 +411,18 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
         rules_version=RULES_VERSION,
         flags=flags,
     )
+
+
+def _genetic_text(gen: list[Evidence]) -> str:
+    """ "a genetic risk factor: HLA-B*15:02 (PharmGKB 1A, CPIC A); ..." with source and level."""
+    parts = []
+    for e in gen[:3]:
+        d = e.data
+        level = ", ".join(
+            x for x in (f"PharmGKB {d.level}" if d.level else "", f"CPIC {d.cpic_level}" if d.cpic_level else "") if x
+        )
+        parts.append(f"{d.variant or d.gene}" + (f" ({level})" if level else ""))
+    return "a genetic risk factor raises the risk: " + "; ".join(parts)
 
 
 def _within(label: int, lit: int, rep: int, klass: bool, reps: list[Evidence]) -> float:

@@ -736,6 +736,10 @@ def every_kind_evidence() -> list[Evidence]:
         "inverse": InverseData(ror_hi=0.5, a=1, e=4.0),
         "temporality": TemporalityData(cases=10, cases_with_usable_dates=8, median_days=14.0, bins={"0-7": 3}),
         "challenge": ChallengeData(dechallenge={"positive": 2, "negative": 0, "unknown": 5}, rechallenge={}),
+        "stimulated_reporting": model.StimulatedData(
+            source_name="vaers", pts=["x"], by_year=[{"year": 1999, "a": 4, "drug_cases": 100}]
+        ),
+        "pgx": model.PgxData(gene="HLA-B", variant="HLA-B*15:02", level="1A", source="PharmGKB"),
     }
     assert set(data) == set(model.DATA_TYPES)
     return [

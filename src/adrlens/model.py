@@ -449,7 +449,13 @@ class Answer:
     safety: list[str] = field(default_factory=list)  # talk to a clinician; do not stop a medicine; red flags
     # What to do first (adrlens.action): {"action": stop_now | urgent_care | see_clinician | indication | none,
     #  "why", "reference"}
-    action: dict[str, Any] = field(default_factory=dict)
+    action: dict[str, Any] = field(
+        default_factory=lambda: {
+            "action": "see_clinician",
+            "why": "Talk to the clinician who prescribed it.",
+            "reference": None,
+        }
+    )
     generated_at: str = ""
     schema_version: str = SCHEMA_VERSION
 

@@ -30,7 +30,6 @@ what the evidence layer uses.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -42,13 +41,12 @@ from adrlens import config
 from adrlens.errors import DataNotFoundError
 from adrlens.sources.base import FileResult
 from adrlens.sources.knowledge import labels as labels_src
-from adrlens.sources.knowledge import literature as lit_src
-from adrlens.sources.knowledge import pgx as pgx_src
 from adrlens.sources.knowledge import profiles as prof_src
 from adrlens.sources.knowledge import sider as sider_src
+from adrlens.store.knowledge_literature import build_literature
+from adrlens.store.knowledge_pgx import build_pgx, one_mapped
+from adrlens.store.knowledge_rows import F64, STR, count_rows, register_rows, schema_of
 from adrlens.vocab.names import IngredientNamer  # the package's one drug namer
-from adrlens.vocab.terms import map_to_pt
-from adrlens.vocab.vaccines import resolve_vaccine
 
 KNOWLEDGE_TABLES = (
     "label_effect",
@@ -63,28 +61,6 @@ KNOWLEDGE_TABLES = (
 )
 
 Progress = Callable[[str], None]
-
-
-def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> None:
-    """Materialise python rows as TEMP table `name` (via Arrow, so types are exact)."""
-    tbl = pa.Table.from_pylist(rows, schema=schema)
-    con.register("_arrow_tmp", tbl)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _arrow_tmp")
-    finally:
-        con.unregister("_arrow_tmp")
-
-
-def _schema(**cols: pa.DataType) -> pa.Schema:
-    return pa.schema([(k, v) for k, v in cols.items()])
-
-
-_S = pa.string()
-_F = pa.float64()
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 # -- build ----------------------------------------------------------------------------------------------
@@ -118,11 +94,11 @@ def build_knowledge(
     sider_dir = base / "labels" / "sider41"
     stitch_rows, res1 = sider_src.stitch_names(sider_dir, namer, db_by_cid)
     results.append(res1)
-    _register(
+    register_rows(
         con,
         "_k_stitch",
         [dict(zip(("stitch_id", "drug_name", "ingredient", "mapped"), r, strict=True)) for r in stitch_rows],
-        _schema(stitch_id=_S, drug_name=_S, ingredient=_S, mapped=pa.bool_()),
+        schema_of(stitch_id=STR, drug_name=STR, ingredient=STR, mapped=pa.bool_()),
     )
     results += sider_src.load_side_effects(con, sider_dir, "_k_sider_se")
     results.append(sider_src.load_indications(con, sider_dir, "_k_sider_ind"))
@@ -151,11 +127,11 @@ def build_knowledge(
             for ing in ings:
                 spl_out.append({**r, "ingredient": ing, "note": "; ".join(notes) or None})
     results.append(spl_res)
-    _register(
+    register_rows(
         con,
         "_k_spl",
         spl_out,
-        _schema(label_id=_S, section=_S, pt=_S, mention=_S, kind=_S, context=_S, ingredient=_S, note=_S),
+        schema_of(label_id=STR, section=STR, pt=STR, mention=STR, kind=STR, context=STR, ingredient=STR, note=STR),
     )
     eu_rows, res3 = labels_src.read_eu_spc(
         base / "labels" / "eu_spc" / "drug_hoi_pairs_2015.tsv",
@@ -167,7 +143,7 @@ def build_knowledge(
     for r in eu_rows:
         for ing in namer(r["drug_name"])[0] or [r["drug_name"]]:
             eu_out.append({**r, "ingredient": ing})
-    _register(con, "_k_eu", eu_out, _schema(drug_name=_S, pt=_S, source_id=_S, ingredient=_S))
+    register_rows(con, "_k_eu", eu_out, schema_of(drug_name=STR, pt=STR, source_id=STR, ingredient=STR))
 
     con.execute(
         f"""
@@ -206,7 +182,7 @@ def build_knowledge(
     say("literature: ADE corpus, MEDLINE MeSH, SemMedDB, BC5CDR, curated reviews")
     known_pts = {r[0] for r in con.execute("SELECT DISTINCT pt FROM label_effect").fetchall()}
     known_pts |= {r[0] for r in con.execute("SELECT DISTINCT lower(pt) FROM report_event").fetchall() if r[0]}
-    _build_literature(con, namer, base, known_pts, results)
+    build_literature(con, namer, base, known_pts, results)
 
     # SIDER label indications join the other indication sources.
     con.execute(
@@ -219,12 +195,12 @@ def build_knowledge(
     con.execute("CREATE OR REPLACE TABLE drug_indication AS SELECT * FROM drug_indication ORDER BY ingredient")
 
     say("pharmacogenomics: PharmGKB, CPIC")
-    results += _build_pgx(con, namer, base / "pgx", known_pts)
+    results += build_pgx(con, namer, base / "pgx", known_pts)
 
     _write_issues(con, results)
     for t in ("_k_stitch", "_k_sider_se", "_k_sider_ind", "_k_spl", "_k_eu"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    counts = {t: _count(con, t) for t in KNOWLEDGE_TABLES}
+    counts = {t: count_rows(con, t) for t in KNOWLEDGE_TABLES}
     elapsed = time.perf_counter() - t0
     con.execute(
         "INSERT INTO meta VALUES ('knowledge_built', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -242,7 +218,7 @@ def _build_safety_changes(con: duckdb.DuckDBPyConnection, namer: IngredientNamer
         if len(r["ingredients"]) != 1:
             res.skip("combination product: the change is not about one ingredient", 0, r["drug_name"])
             continue
-        ing = _one_mapped(namer, r["ingredients"][0])
+        ing = one_mapped(namer, r["ingredients"][0])
         if ing is None:
             res.skip("active ingredient not in the drug vocabulary", 0, r["ingredients"][0])
             continue
@@ -250,332 +226,15 @@ def _build_safety_changes(con: duckdb.DuckDBPyConnection, namer: IngredientNamer
             latest[ing] = {**r, "ingredient": ing}
     keep = ("ingredient", "drug_name", "application", "date", "link")
     out = [{k: r[k] for k in keep} | {"source": labels_src.SRLC_SOURCE} for r in latest.values()]
-    _register(
+    register_rows(
         con,
         "_k_srlc",
         out,
-        _schema(ingredient=_S, drug_name=_S, application=_S, date=_S, link=_S, source=_S),
+        schema_of(ingredient=STR, drug_name=STR, application=STR, date=STR, link=STR, source=STR),
     )
     con.execute("CREATE OR REPLACE TABLE label_safety_change AS SELECT * FROM _k_srlc ORDER BY ingredient")
     con.execute("DROP TABLE _k_srlc")
     return res
-
-
-_GENERIC_WORDS = frozenset({"disease", "diseases", "disorder", "disorders", "infection", "infections", "syndrome"})
-
-
-def _one_mapped(namer: IngredientNamer, name: str) -> str | None:
-    """The single ingredient a name maps to in the vocabulary (None for a class, combination or unknown)."""
-    ings, mapped = namer(name)
-    return ings[0] if mapped and len(ings) == 1 else None
-
-
-def _words(text: str) -> set[str]:
-    """Content words of a name, singular ("HIV Infections" -> {"hiv"}; generic disease words dropped)."""
-    out = set()
-    for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split():
-        if w in _GENERIC_WORDS or len(w) < 3:
-            continue
-        out.add(w[:-1] if w.endswith("s") and not w.endswith("ss") else w)
-    return out
-
-
-def _build_pgx(
-    con: duckdb.DuckDBPyConnection, namer: IngredientNamer, folder: Path, known_pts: set[str]
-) -> list[FileResult]:
-    """pgx_risk: PharmGKB 1A/1B toxicity annotations (phenotypes mapped to PTs) and CPIC gene-drug pairs.
-
-    A phenotype is the disease treated, not a toxicity, when PharmGKB names it for the same drug in an
-    annotation without Toxicity, or when its content words all occur in one of the drug's indications
-    (`drug_indication`); such phenotypes go to `context_phenotypes` and map to no PT."""
-    ann, context, r_ann = pgx_src.read_clinical_annotations(
-        folder / "pharmgkb_2022-07-05" / "clinicalAnnotations" / "clinical_annotations.tsv"
-    )
-    cpic, r_cpic = pgx_src.read_cpic_pairs(folder / "cpic" / "pair.tsv")
-    curated = pgx_src.curated_phenotypes()
-    r_map = FileResult(source="pharmgkb", layout="knowledge", table_name="phenotype -> PT")
-    indications: dict[str, list[set[str]]] = {}
-    for ing, ind in con.execute("SELECT ingredient, indication FROM drug_indication").fetchall():
-        indications.setdefault(ing, []).append(_words(ind or ""))
-    cpic_by: dict[tuple[str, str], dict] = {}
-    for c in cpic:
-        ing = _one_mapped(namer, c["drug_name"])
-        if ing is None:
-            r_cpic.skip("drug (or drug class) maps to no single ingredient", 0, c["drug_name"])
-            continue
-        cpic_by[(ing, c["gene"])] = c
-
-    def phenotype_pts(name: str) -> list[str]:
-        key = " ".join(name.lower().split())
-        if key in curated:
-            return curated[key]
-        pt, _how = map_to_pt(name, known_pts)
-        return [pt] if pt else []
-
-    out: list[dict] = []
-    seen_pairs: set[tuple[str, str]] = set()
-    for a in ann:
-        for drug in a["drugs"]:
-            ing = _one_mapped(namer, drug)
-            if ing is None:
-                r_ann.skip("drug (class or combination) maps to no single ingredient", 0, drug)
-                continue
-            pts: list[str] = []
-            ctx: list[str] = []
-            for ph in a["phenotypes"]:
-                words = _words(ph)
-                in_indication = bool(words) and any(words <= ind for ind in indications.get(ing, []))
-                if ph.lower() in context.get(drug.lower(), set()) or in_indication:
-                    ctx.append(ph)
-                    continue
-                mapped = phenotype_pts(ph)
-                if not mapped:
-                    r_map.skip("phenotype maps to no MedDRA PT", 0, ph)
-                pts += [p for p in mapped if p not in pts]
-            c = cpic_by.get((ing, a["gene"]))
-            seen_pairs.add((ing, a["gene"]))
-            out.append(
-                {
-                    "ingredient": ing,
-                    "gene": a["gene"],
-                    "variant": a["variant"],
-                    "level": a["level"],
-                    "phenotypes": [p for p in a["phenotypes"] if p not in ctx],
-                    "pts": pts,
-                    "context_phenotypes": ctx,
-                    "category": a["category"],
-                    "source": pgx_src.PHARMGKB_SOURCE,
-                    "annotation_id": a["annotation_id"],
-                    "url": a["url"],
-                    "pmid_count": a["pmid_count"],
-                    "cpic_level": c["level"] if c else None,
-                    "cpic_pmids": c["pmids"] if c else [],
-                }
-            )
-            r_map.rows_loaded += 1
-    for (ing, gene), c in sorted(cpic_by.items()):
-        if (ing, gene) in seen_pairs:
-            continue
-        out.append(
-            {
-                "ingredient": ing,
-                "gene": gene,
-                "variant": None,
-                "level": None,
-                "phenotypes": [],
-                "pts": [],
-                "context_phenotypes": [],
-                "category": None,
-                "source": pgx_src.CPIC_SOURCE,
-                "annotation_id": None,
-                "url": None,
-                "pmid_count": len(c["pmids"]) or None,
-                "cpic_level": c["level"],
-                "cpic_pmids": c["pmids"],
-            }
-        )
-    lst = pa.list_(_S)
-    _register(
-        con,
-        "_k_pgx",
-        out,
-        _schema(
-            ingredient=_S,
-            gene=_S,
-            variant=_S,
-            level=_S,
-            phenotypes=lst,
-            pts=lst,
-            context_phenotypes=lst,
-            category=_S,
-            source=_S,
-            annotation_id=_S,
-            url=_S,
-            pmid_count=pa.int64(),
-            cpic_level=_S,
-            cpic_pmids=lst,
-        ),
-    )
-    con.execute("CREATE OR REPLACE TABLE pgx_risk AS SELECT * FROM _k_pgx ORDER BY ingredient, gene, level, variant")
-    con.execute("DROP TABLE _k_pgx")
-    return [r_ann, r_cpic, r_map]
-
-
-# -- literature -----------------------------------------------------------------------------------------
-_POSSESSIVE = re.compile(r"'s\b|'")
-
-
-def _unpossessive(text: str) -> str:
-    """"Reye's syndrome" and "Reye syndrome" -> one key (MeSH drops the possessive, MedDRA keeps it)."""
-    return " ".join(_POSSESSIVE.sub("", text.lower().replace("’", "'")).split())
-
-
-class _TermMapper:
-    """Published condition term -> MedDRA PT name: `map_to_pt`, then the same without possessives."""
-
-    def __init__(self, known_pts: set[str]) -> None:
-        self._pts = known_pts
-        self._by_key: dict[str, str] = {}
-        for pt in sorted(known_pts):
-            self._by_key.setdefault(_unpossessive(pt), pt)
-        self._keys = set(self._by_key)
-
-    def __call__(self, term: str) -> tuple[str | None, str | None]:
-        pt, how = map_to_pt(term, self._pts)
-        if pt is None:
-            key, how2 = map_to_pt(_unpossessive(term), self._keys)
-            if key is not None:
-                return self._by_key[key], f"{how2}, possessive"
-        return pt, how
-
-
-class _LiteratureNamer:
-    """Literature drug names -> ingredients or vaccine product groups.
-
-    MeSH writes vaccines as headings ("Influenza Vaccines", "Measles-Mumps-Rubella Vaccine"); they go to
-    the project's vaccine product groups (`adrlens.vocab.vaccines.resolve_vaccine`, the single-antigen
-    group first), everything else to the drug namer. A MeSH major-topic star ("*Aspirin") is dropped."""
-
-    def __init__(self, namer: IngredientNamer) -> None:
-        self._namer = namer
-        self._memo: dict[str, tuple[list[str], bool]] = {}
-
-    def __call__(self, name: str) -> tuple[list[str], bool]:
-        hit = self._memo.get(name)
-        if hit is None:
-            clean = name.strip().lstrip("*").strip()
-            hit = self._namer(clean)
-            if re.search(r"vaccin|toxoid", clean, re.IGNORECASE):
-                for cand in (clean, re.sub(r"[-,]", " ", clean)):
-                    groups = resolve_vaccine(cand)
-                    if groups:
-                        hit = ([groups[0]], True)
-                        break
-            self._memo[name] = hit
-        return hit
-
-    def best(self, names: list[str]) -> tuple[str, list[str], bool]:
-        """The first name (most frequent mention first) that maps; abbreviations (< 4 letters) last."""
-        ordered = sorted(names, key=lambda n: len(n) < 4)
-        for n in ordered:
-            ings, mapped = self(n)
-            if mapped and ings:
-                return n, ings, True
-        ings, _ = self(ordered[0])
-        return ordered[0], ings, False
-
-
-def _build_literature(
-    con: duckdb.DuckDBPyConnection,
-    namer: IngredientNamer,
-    base: Path,
-    known_pts: set[str],
-    results: list[FileResult],
-) -> None:
-    """literature_pair (findings with stance, study type, PMID) and literature_drug (drugs named)."""
-    lit_dir = base / "literature"
-    drugs_dir = base / "vocab" / "drugs"
-    names = _LiteratureNamer(namer)
-    to_pt = _TermMapper(known_pts)
-    ade, r_ade = lit_src.read_ade_corpus(lit_dir / "ade_corpus_v2" / "DRUG-AE.rel")
-    med, med_mentions, r_med = lit_src.read_medline(
-        lit_dir / "medline_mesh_ade", drugs_dir / "rxnorm" / "rxnorm_bioportal_2015.csv.gz"
-    )
-    sem, r_sem = lit_src.read_semmeddb(lit_dir / "semmeddb" / "drug_hoi_predications.nt.gz")
-    mesh = lit_src.read_mesh_names(base / "vocab" / "conditions" / "mesh_2015" / "terms.tsv")
-    cdr, cdr_mentions, r_cdr = lit_src.read_bc5cdr(lit_dir / "bc5cdr", mesh)
-    reviews, r_rev = lit_src.read_curated_reviews()
-    results += [r_ade, *r_med, r_sem, *r_cdr, r_rev]
-
-    lit_rows: list[dict] = []
-    mentions: set[tuple[str, str, str]] = set()  # (ingredient, source, pmid)
-    for source, rows in (
-        (lit_src.ADE_SOURCE, ade),
-        (lit_src.MEDLINE_SOURCE, med),
-        (lit_src.SEMMED_SOURCE, sem),
-        (lit_src.BC5CDR_SOURCE, cdr),
-        (lit_src.REVIEW_SOURCE, reviews),
-    ):
-        for r in rows:
-            if r.get("drug_names"):
-                drug_name, ings, mapped = names.best(r["drug_names"])
-            else:
-                drug_name = r["drug_name"]
-                ings, mapped = names(drug_name)
-            term, (pt, how) = r["term"], to_pt(r["term"])
-            for alt in r.get("terms", [])[1:]:
-                if pt is not None:
-                    break
-                alt_pt, alt_how = to_pt(alt)
-                if alt_pt is not None:
-                    term, pt, how = alt, alt_pt, alt_how
-            notes = []
-            if how and how != "exact":
-                notes.append(f"term mapped to PT by {how}")
-            if not mapped:
-                notes.append(f"drug name {drug_name!r} not in the vocabulary")
-            if len(ings) > 1:
-                notes.append(f"combination: {' + '.join(ings)}")
-            if r.get("agents"):
-                notes.append(f"adverse-effect agents indexed: {r['agents']}")
-            for ing in ings:
-                mentions.add((ing, source, r["pmid"]))
-                lit_rows.append(
-                    {
-                        "ingredient": ing,
-                        "pt_or_term": pt or " ".join(term.lower().split()),
-                        "pt": pt,
-                        "term": term,
-                        "source": source,
-                        "pmid": r["pmid"],
-                        "study_type": r["study_type"],
-                        "stance": r["stance"],
-                        "predicate": r["predicate"],
-                        "sentence": r.get("sentence") or None,
-                        "drug_name": drug_name,
-                        "note": "; ".join(notes) or None,
-                    }
-                )
-    for source, rows in ((lit_src.MEDLINE_SOURCE, med_mentions), (lit_src.BC5CDR_SOURCE, cdr_mentions)):
-        for r in rows:
-            _name, ings, mapped = names.best(r["drug_names"]) if "drug_names" in r else ("", *names(r["drug_name"]))
-            if mapped:
-                mentions.update((ing, source, r["pmid"]) for ing in ings)
-    _register(
-        con,
-        "_k_lit",
-        lit_rows,
-        _schema(
-            ingredient=_S,
-            pt_or_term=_S,
-            pt=_S,
-            term=_S,
-            source=_S,
-            pmid=_S,
-            study_type=_S,
-            stance=_S,
-            predicate=_S,
-            sentence=_S,
-            drug_name=_S,
-            note=_S,
-        ),
-    )
-    con.execute(
-        "CREATE OR REPLACE TABLE literature_pair AS SELECT DISTINCT * FROM _k_lit "
-        "ORDER BY ingredient, pt_or_term, source, stance, pmid"
-    )
-    _register(
-        con,
-        "_k_litdrug",
-        [{"ingredient": i, "source": s, "pmid": p} for i, s, p in sorted(mentions)],
-        _schema(ingredient=_S, source=_S, pmid=_S),
-    )
-    con.execute(
-        "CREATE OR REPLACE TABLE literature_drug AS SELECT ingredient, source, count(DISTINCT pmid) AS n_articles "
-        "FROM _k_litdrug GROUP BY ALL ORDER BY ingredient, source"
-    )
-    for t in ("_k_lit", "_k_litdrug"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _build_profiles(
@@ -635,7 +294,9 @@ def _build_profiles(
                         "source": source,
                     }
                 )
-    _register(con, "_k_class", classes, _schema(ingredient=_S, class_type=_S, class_name=_S, class_id=_S, source=_S))
+    register_rows(
+        con, "_k_class", classes, schema_of(ingredient=STR, class_type=STR, class_name=STR, class_id=STR, source=STR)
+    )
     con.execute(
         "CREATE OR REPLACE TABLE drug_class AS SELECT DISTINCT * FROM _k_class "
         "ORDER BY ingredient, class_type, class_name"
@@ -670,21 +331,21 @@ def _build_profiles(
                 ),
             }
         )
-    _register(
+    register_rows(
         con,
         "_k_prof",
         profiles,
-        _schema(
-            ingredient=_S,
-            drugbank_id=_S,
-            drugbank_name=_S,
-            description=_S,
-            half_life_text=_S,
-            half_life_hours=_F,
-            atc_codes=pa.list_(_S),
-            categories=pa.list_(_S),
-            source=_S,
-            half_life_source=_S,
+        schema_of(
+            ingredient=STR,
+            drugbank_id=STR,
+            drugbank_name=STR,
+            description=STR,
+            half_life_text=STR,
+            half_life_hours=F64,
+            atc_codes=pa.list_(STR),
+            categories=pa.list_(STR),
+            source=STR,
+            half_life_source=STR,
         ),
     )
     con.execute("CREATE OR REPLACE TABLE drug_profile AS SELECT * FROM _k_prof ORDER BY ingredient")
@@ -716,7 +377,9 @@ def _build_profiles(
                     "note": r["note"],
                 }
             )
-    _register(con, "_k_ind", ind_rows, _schema(ingredient=_S, indication=_S, indication_id=_S, source=_S, note=_S))
+    register_rows(
+        con, "_k_ind", ind_rows, schema_of(ingredient=STR, indication=STR, indication_id=STR, source=STR, note=STR)
+    )
     con.execute("CREATE OR REPLACE TABLE drug_indication AS SELECT DISTINCT * FROM _k_ind")
     con.execute("DROP TABLE _k_ind")
 
@@ -724,7 +387,7 @@ def _build_profiles(
     # disease from a side effect.
     do_rows, r_do = prof_src.read_disease_ontology(drugs_dir.parent / "conditions" / "disease_ontology_2026")
     results.append(r_do)
-    _register(con, "_k_do", do_rows, _schema(disease_id=_S, disease=_S, relation=_S, target=_S))
+    register_rows(con, "_k_do", do_rows, schema_of(disease_id=STR, disease=STR, relation=STR, target=STR))
     con.execute(
         f"CREATE OR REPLACE TABLE disease_link AS SELECT DISTINCT *, '{prof_src.DISEASE_ONTOLOGY_SOURCE}' AS source "
         "FROM _k_do ORDER BY disease, relation, target"
@@ -768,6 +431,8 @@ def _write_issues(con: duckdb.DuckDBPyConnection, results: Iterable[FileResult])
                 "example": None,
             }
         )
-    _register(con, "_k_issue", rows, _schema(source=_S, file=_S, action=_S, reason=_S, n=pa.int64(), example=_S))
+    register_rows(
+        con, "_k_issue", rows, schema_of(source=STR, file=STR, action=STR, reason=STR, n=pa.int64(), example=STR)
+    )
     con.execute("CREATE OR REPLACE TABLE knowledge_issue AS SELECT * FROM _k_issue")
     con.execute("DROP TABLE _k_issue")

@@ -33,7 +33,7 @@ NEUROPATHY = [
     "muscular weakness", "sensory disturbance",
 ]  # fmt: skip
 RHABDO = ["rhabdomyolysis", "myoglobinuria", "myopathy", "necrotising myositis", "myositis"]
-MY_MODULES = ("confounding.py", "classeffect.py", "causes.py", "indication.py")
+MY_MODULES = ("confounding.py", "cause_shares.py", "classeffect.py", "causes.py", "indication.py")
 
 
 @pytest.fixture(scope="module")

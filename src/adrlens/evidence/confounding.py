@@ -31,13 +31,14 @@ import duckdb
 
 from adrlens.evidence import causes as curated
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
+from adrlens.evidence.cause_shares import cases_ctes, cause_rows, rows_text
 from adrlens.evidence.causes import UNINFORMATIVE_INDICATIONS, Cause, curated_causes, norm_pts
 from adrlens.evidence.common import source_label
 from adrlens.jsonsafe import json_safe
 from adrlens.model import ConfoundingData, Evidence
 from adrlens.signals import rules
 from adrlens.signals.measures import Measures
-from adrlens.signals.tables import Exclusion, SignalSettings, Table2x2, case_sets_sql, count_tables
+from adrlens.signals.tables import Exclusion, SignalSettings, Table2x2, count_tables
 from adrlens.sources import registry
 from adrlens.sources.registry import ROLE_CODES
 from adrlens.store import queries
@@ -89,13 +90,6 @@ def measures(t: Table2x2) -> dict[str, Any]:
 
 
 # -- the other causes present in a source ---------------------------------------------------------------------
-def _cases_ctes(settings: SignalSettings, drug: str, pts: list[str]) -> tuple[str, list]:
-    """The case sets of `signals.tables.case_sets_sql` (pop, ev, dc) with `drug` and `event` named for the
-    listing queries below (examples, co-drugs, indication lifts); the 2x2 tables come from count_tables."""
-    sql, params = case_sets_sql(settings, [drug], pts)
-    return sql + ", drug AS (SELECT caseid FROM dc), event AS (SELECT caseid FROM ev)", params
-
-
 def _match_causes(
     con: duckdb.DuckDBPyConnection, source: str, causes: list[Cause], pts: list[str]
 ) -> tuple[dict[str, str], dict[str, str]]:
@@ -120,7 +114,7 @@ def _data_driven_indications(
 ) -> list[dict]:
     """Indications disproportionately frequent among event reports, counted in reports without the drug; the
     condition's own terms (`own`) recorded as an indication are the condition, not another cause of it."""
-    ctes, params = _cases_ctes(settings, drug, pts)
+    ctes, params = cases_ctes(settings, drug, pts)
     rows = con.execute(
         f"""WITH {ctes},
         base AS (SELECT p.caseid, ev.caseid IS NOT NULL AS has_event FROM pop p
@@ -153,7 +147,7 @@ def _examples(
     ev_map: dict[str, str],
 ) -> list[dict]:
     """The confounding indications / co-reported diseases most seen in the drug's cases (top 12)."""
-    ctes, params = _cases_ctes(settings, drug, pts)
+    ctes, params = cases_ctes(settings, drug, pts)
     src = settings.source
     rows = con.execute(
         f"""WITH {ctes},
@@ -191,7 +185,7 @@ def _codrug_rows(
     are the event PTs the source can hold."""
     if not known:
         return []
-    ctes, params = _cases_ctes(settings, drug, pts)
+    ctes, params = cases_ctes(settings, drug, pts)
     role = dataclasses.replace(settings, role=CODRUG_ROLE).role_sql()
     co = con.execute(
         f"""WITH {ctes}
@@ -213,97 +207,6 @@ def _codrug_rows(
         }
         for ing, n, na in co
     ]
-
-
-# -- shares of each cause ---------------------------------------------------------------------------------
-def _pct(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    v = 100 * x
-    return "0%" if v == 0 else ("<1%" if v < 1 else f"{v:.0f}%")
-
-
-def _cause_rows(
-    con: duckdb.DuckDBPyConnection,
-    drug: str,
-    pts: list[str],
-    settings: SignalSettings,
-    causes: list[Cause],
-    ind_map: dict[str, str],
-    ev_map: dict[str, str],
-    n_drug: int,
-    n_all: int,
-) -> list[dict]:
-    """One row per cause: how often it occurs in the drug's cases against all cases of the population
-    (as an indication, a co-reported event, or by age), and in the drug's cases with the event."""
-    if not causes:
-        return []
-    ctes, params = _cases_ctes(settings, drug, pts)
-    src = settings.source
-    ages = [(c.name, c.age_min) for c in causes if c.age_min is not None]
-    if (
-        ages
-        and not con.execute("SELECT count(*) FROM report WHERE source = ? AND age_years IS NOT NULL", [src]).fetchall()[
-            0
-        ][0]
-    ):
-        causes, ages = [c for c in causes if c.age_min is None], []  # the source records no age
-    ind = sorted(ind_map.items())
-    evs = sorted(ev_map.items())
-    parts, qparams = [], []
-    if ind:
-        parts.append(
-            "SELECT DISTINCT ri.caseid, m.cause FROM report_indication ri JOIN "
-            "(SELECT unnest(?::VARCHAR[]) AS pt, unnest(?::VARCHAR[]) AS cause) m ON m.pt = ri.indi_pt "
-            "WHERE ri.source = ?"
-        )
-        qparams += [[k for k, _ in ind], [v for _, v in ind], src]
-    if evs:
-        parts.append(
-            "SELECT DISTINCT re.caseid, m.cause FROM report_event re JOIN "
-            "(SELECT unnest(?::VARCHAR[]) AS pt, unnest(?::VARCHAR[]) AS cause) m ON m.pt = re.pt "
-            "WHERE re.source = ?"
-        )
-        qparams += [[k for k, _ in evs], [v for _, v in evs], src]
-    for name, age in ages:
-        parts.append("SELECT r.caseid, ? AS cause FROM report r WHERE r.source = ? AND r.age_years >= ?")
-        qparams += [name, src, age]
-    counts: dict[str, tuple[int, int, int]] = {}
-    if parts:
-        for cause, n_pop, n_dr, n_ev in con.execute(
-            f"""WITH {ctes}, hits AS ({" UNION ".join(parts)})
-            SELECT h.cause, count(*), count(dr.caseid), count(dr.caseid) FILTER (WHERE ev.caseid IS NOT NULL)
-            FROM hits h SEMI JOIN pop p ON p.caseid = h.caseid
-            LEFT JOIN drug dr ON dr.caseid = h.caseid LEFT JOIN event ev ON ev.caseid = h.caseid
-            GROUP BY 1""",
-            [*params, *qparams],
-        ).fetchall():
-            counts[cause] = (int(n_pop), int(n_dr), int(n_ev))
-    rows = []
-    for c in causes:
-        n_pop, n_dr, n_ev = counts.get(c.name, (0, 0, 0))
-        rows.append(
-            {
-                "name": c.name,
-                "role": c.role,
-                "drug_cases": n_dr,
-                "drug_event_cases": n_ev,
-                "share_drug_cases": n_dr / n_drug if n_drug else None,
-                "share_all_cases": n_pop / n_all if n_all else None,
-                "reference": c.reference,
-            }
-        )
-    return sorted(rows, key=lambda r: (-r["drug_event_cases"], -r["drug_cases"], r["name"]))
-
-
-def _rows_text(rows: list[dict], drug: str, a0: int, limit: int = 3) -> str:
-    """The causes seen in the drug's cases: their share there against all cases, and among the a cases."""
-    shown = [r for r in rows if r["drug_cases"]][:limit]
-    return "; ".join(
-        f"{r['name']} ({_pct(r['share_drug_cases'])} of {drug} cases against {_pct(r['share_all_cases'])} of all"
-        + (f"; {r['drug_event_cases']} of the {a0} with the condition)" if a0 else ")")
-        for r in shown
-    )
 
 
 # -- confounding -----------------------------------------------------------------------------------------
@@ -427,7 +330,7 @@ def _confounding_one(
     for r in conf_rows:
         r["role"] = roles.get(r["cause"] or "", curated.CONFOUNDER)
     co_rows = _codrug_rows(con, drug, counted, settings, known, pts)
-    confounders = _cause_rows(con, drug, counted, settings, conf_causes, ind_map, ev_map, n_drug, n_all)
+    confounders = cause_rows(con, drug, counted, settings, conf_causes, ind_map, ev_map, n_drug, n_all)
     if known:
         confounders.append(
             {
@@ -440,7 +343,7 @@ def _confounding_one(
                 "reference": "label_effect: SIDER, US SPL, EU SmPC label listings of the condition's terms",
             }
         )
-    risk_rows = _cause_rows(con, drug, counted, settings, risk_causes, rf_ind, rf_ev, n_drug, n_all)
+    risk_rows = cause_rows(con, drug, counted, settings, risk_causes, rf_ind, rf_ev, n_drug, n_all)
 
     a0, a1 = original["a"], adjusted["a"]
     direction, strength, survives, summary = _outcome(drug, condition_label, original, adjusted, a_any)
@@ -458,8 +361,8 @@ def _confounding_one(
             "so there is nothing to check."
         )
     else:
-        conf_txt = _rows_text(confounders, drug, a0) or "none found in the drug's cases"
-        rf_txt = _rows_text(risk_rows, drug, a0)
+        conf_txt = rows_text(confounders, drug, a0) or "none found in the drug's cases"
+        rf_txt = rows_text(risk_rows, drug, a0)
         removed = (
             f"{excluded_pop:,} reports ({100 * excluded_pop / max(n_all, 1):.0f}% of the source) removed, "
             f"a = {a1} (was {a0})"

@@ -46,11 +46,14 @@ def expected_text(e: float | None) -> str:
     return "<0.01" if e > 0 else "0"
 
 
+def ratio_number(up: float) -> str:
+    """An observed/expected ratio with two significant figures, never in exponent form: '0.71', '11', '186'."""
+    return f"{up:,.0f}" if up >= 100 else f"{up:.2g}"
+
+
 def ratio_upper_text(up: float | None) -> str:
     """The upper bound of observed/expected, as a reader can take it: 'at most 0.71 times the expected'."""
-    if up is None:
-        return ""
-    return f"at most {up:,.0f} times the expected count" if up >= 100 else f"at most {up:.2g} times the expected count"
+    return "" if up is None else f"at most {ratio_number(up)} times the expected count"
 
 
 def partial_text(counted: int, total: int, note: str | None) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adrlens.evidence.reports import expected_text  # E shown the same way in the findings and the table
+# E and the upper bound shown the same way in the findings and the table
+from adrlens.evidence.reports import expected_text, ratio_number
 from adrlens.jsonsafe import finite
 from adrlens.model import Answer, CountTableData, Evidence, LabelData, LiteratureData, ReportData
 from adrlens.report.charts import num
@@ -125,7 +126,7 @@ def _measure_row(source: str, event: str, m: ReportData | dict[str, Any]) -> lis
         return None  # not measurable, or the drug is not in the source: the finding says so
     if v.get("a") == 0:  # no ratio or interval for zero reports: a continuity-corrected estimate is no measurement
         up = finite(v.get("ratio_upper"))  # at most an upper bound, where the terms occur in the source
-        first = NO_REPORTS + (f"; observed/expected at most {up:.2g}" if up is not None else "")
+        first = NO_REPORTS + (f"; observed/expected at most {ratio_number(up)}" if up is not None else "")
         ratios = [[T(first)], [T(NO_REPORTS)], [T(NO_REPORTS)]]
     else:
         ratios = [

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
-from adrlens.evidence.indication import _term_match, atc_diseases, provide
+from adrlens.evidence.indication import atc_diseases, provide
+from adrlens.evidence.indication_terms import term_match
 from adrlens.model import IndicationData
 from adrlens.store import db as store_db
 from adrlens.vocab.conditions import load_catalogue
@@ -30,7 +31,7 @@ CATALOGUE = {c.id: c for c in load_catalogue()[1]}
     ],
 )
 def test_term_match(term: str, indication: str, how: str | None) -> None:
-    assert _term_match(term, indication) == how
+    assert term_match(term, indication) == how
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def _ask(con, drug: str, concept_id: str):
 
 
 def test_atc_class_names_name_diseases(con) -> None:
-    from adrlens.evidence.indication import _ontology
+    from adrlens.evidence.indication_terms import ontology as _ontology
 
     ont = _ontology(con)
     assert atc_diseases("Drugs used in hereditary angioedema", ont) == ["hereditary angioedema"]

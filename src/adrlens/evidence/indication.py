@@ -33,143 +33,13 @@ import duckdb
 
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.evidence.causes import UNINFORMATIVE_INDICATIONS, norm_pts
+from adrlens.evidence.indication_terms import Ontology, head, key, ontology, plain, term_match
 from adrlens.jsonsafe import json_safe
 from adrlens.model import Evidence, IndicationData
 from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
 from adrlens.sources.knowledge import profiles as prof_src
 from adrlens.vocab.conditions import Concept, load_catalogue
-
-# -- words ------------------------------------------------------------------------------------------------
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
-_WORD = re.compile(r"[a-z0-9']+")
-
-
-def _words(text: str) -> tuple[str, ...]:
-    """Comparable words: lower case, roman numerals as digits, plural 's' dropped, British/US 'ae'/'oe' merged."""
-    out = []
-    for w in _WORD.findall(text.lower().replace("ae", "e").replace("oe", "e")):
-        w = _ROMAN.get(w, w)
-        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        out.append(w)
-    return tuple(out)
-
-
-# Words of an indication text that do not change what it names.
-_FILLER = frozenset({"unspecified", "other", "and", "or", "of", "the", "with", "without", "type", "nos", "in"})
-# Qualifiers that name a form of the same disease (its cause, course, severity or kind), not another site or
-# organ: "hereditary angioedema" is angioedema, "pulmonary hypertension" is not high blood pressure.
-_QUALIFIERS = frozenset(
-    _words(
-        "hereditary familial congenital acquired essential primary secondary idiopathic chronic acute subacute "
-        "recurrent benign malignant severe mild moderate refractory resistant intractable uncontrolled "
-        "persistent pure mixed generalized generalised disorder disease syndrome state attack juvenile adult "
-        "onset childhood nec specified"
-    )
-)
-
-
-def _key(text: str) -> tuple[str, ...]:
-    return tuple(w for w in _words(text) if w not in _FILLER)
-
-
-def _head(indication: str) -> str:
-    """The name part of an indication text: 'Epilepsy; unspecified' -> 'Epilepsy'."""
-    return re.split(r"[;\[(,]", indication, maxsplit=1)[0].strip()
-
-
-def _plain(indication: str) -> str:
-    """A plain disease name to show: 'Other and unspecified hyperlipidemia' -> 'hyperlipidemia'."""
-    words = [w for w in _head(indication).lower().split() if w not in {"nos", "unspecified", "other"}]
-    while words and words[0] in {"and", "or", "of"}:
-        words.pop(0)
-    while words and words[-1] in {"and", "or", "of"}:
-        words.pop()
-    return " ".join(words) or indication.lower()
-
-
-def _term_match(term: str, indication: str) -> str | None:
-    """How a condition term and a treated disease relate: 'exact' (the same thing), 'subtype' (one is a form of
-    the other, differing only by qualifiers), 'words' (one's words are all in the other, e.g. another site:
-    shown, never decides), else None."""
-    t = _key(term)
-    if not t:
-        return None
-    best: str | None = None
-    for text in dict.fromkeys((indication, _head(indication))):
-        i = _key(text)
-        if not i:
-            continue
-        if t == i:
-            return "exact"
-        ts, is_ = set(t), set(i)
-        if ts <= is_ or is_ <= ts:
-            extra = (is_ - ts) | (ts - is_)
-            if all(w in _QUALIFIERS or w.isdigit() for w in extra):
-                best = "subtype"
-            elif best is None:
-                best = "words"
-    return best
-
-
-# -- the Disease Ontology ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Ontology:
-    by_key: dict[tuple[str, ...], str]  # name key -> DO label
-    by_id: dict[str, str]  # DOID -> label
-    parents: dict[str, frozenset[str]]  # label -> parent labels
-    symptoms: dict[str, frozenset[str]]  # label -> symptom labels
-    symptom_diseases: dict[str, frozenset[str]]  # symptom -> disease labels
-
-    def ancestors(self, label: str) -> set[str]:
-        out: set[str] = set()
-        todo = [label]
-        while todo:
-            for p in self.parents.get(todo.pop(), ()):
-                if p not in out:
-                    out.add(p)
-                    todo.append(p)
-        return out
-
-    def find(self, name: str, disease_id: str | None = None) -> str | None:
-        if disease_id and disease_id in self.by_id:
-            return self.by_id[disease_id]
-        return self.by_key.get(_key(_head(name))) or self.by_key.get(_key(name))
-
-    def specific_symptoms(self, label: str) -> list[str]:
-        """Symptoms DO links to this disease and otherwise only to its subtypes: a sign of the disease itself."""
-        return sorted(
-            s
-            for s in self.symptoms.get(label, ())
-            if all(d == label or label in self.ancestors(d) for d in self.symptom_diseases.get(s, ()))
-        )
-
-
-def _ontology(con: duckdb.DuckDBPyConnection) -> _Ontology:
-    try:
-        rows = con.execute("SELECT disease_id, disease, relation, target FROM disease_link").fetchall()
-    except duckdb.CatalogException:
-        rows = []  # a store built before the table existed: no subtypes or symptoms to read
-    by_key: dict[tuple[str, ...], str] = {}
-    by_id: dict[str, str] = {}
-    parents: dict[str, set[str]] = {}
-    symptoms: dict[str, set[str]] = {}
-    symptom_diseases: dict[str, set[str]] = {}
-    for did, disease, rel, target in rows:
-        by_key.setdefault(_key(disease), disease)
-        if did and did.startswith("DOID:"):
-            by_id.setdefault(did, disease)
-        if rel == "is_a" and target:
-            parents.setdefault(disease, set()).add(target)
-        elif rel == "symptom" and target:
-            symptoms.setdefault(disease, set()).add(target)
-            symptom_diseases.setdefault(target, set()).add(disease)
-
-    def freeze(d: dict[str, set[str]]) -> dict[str, frozenset[str]]:
-        return {k: frozenset(v) for k, v in d.items()}
-
-    return _Ontology(by_key, by_id, freeze(parents), freeze(symptoms), freeze(symptom_diseases))
 
 
 # -- what the drug treats ---------------------------------------------------------------------------------
@@ -190,7 +60,7 @@ _NOT_A_DISEASE = re.compile(r"\b(?:use|administration|treatment|therapy)$")
 _ADJ_SUFFIXES = ("ics", "ic", "ives", "ive", "als", "al", "ants", "ant")
 
 
-def _anti_disease(word: str, ont: _Ontology) -> str | None:
+def _anti_disease(word: str, ont: Ontology) -> str | None:
     """'epileptics' -> the DO disease 'epilepsy': a one-word DO label sharing the stem and differing only in a
     short ending (not '-itis', an inflammation of the organ a stem like 'thyroid' names)."""
     stem = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
@@ -202,15 +72,12 @@ def _anti_disease(word: str, ont: _Ontology) -> str | None:
     hits = [
         label
         for label in ont.by_key.values()
-        if " " not in label
-        and label.startswith(root)
-        and len(label) - len(stem) <= 3
-        and not label.endswith("itis")
+        if " " not in label and label.startswith(root) and len(label) - len(stem) <= 3 and not label.endswith("itis")
     ]
     return min(hits, key=len) if hits else None
 
 
-def atc_diseases(class_name: str, ont: _Ontology) -> list[str]:
+def atc_diseases(class_name: str, ont: Ontology) -> list[str]:
     """The disease an ATC class name names, by text rules: 'Drugs used in hereditary angioedema' ->
     ['hereditary angioedema'], 'ANTIEPILEPTICS' -> ['epilepsy']; [] for a name that lists several groups
     (the drug is in one of them only) or names no disease ('Calcium channel blockers')."""
@@ -234,10 +101,10 @@ def _labelled_keys(con: duckdb.DuckDBPyConnection, drug: str) -> set[tuple[str, 
         rows = con.execute("SELECT DISTINCT pt FROM label_effect WHERE ingredient = ?", [drug]).fetchall()
     except duckdb.CatalogException:
         return set()
-    return {_key(pt) for (pt,) in rows if pt}
+    return {key(pt) for (pt,) in rows if pt}
 
 
-def _treated(con: duckdb.DuckDBPyConnection, drug: str, ont: _Ontology) -> list[_Treated]:
+def _treated(con: duckdb.DuckDBPyConnection, drug: str, ont: Ontology) -> list[_Treated]:
     out: list[_Treated] = []
     labelled = _labelled_keys(con, drug)
     for ind, did, src, note in con.execute(
@@ -248,7 +115,7 @@ def _treated(con: duckdb.DuckDBPyConnection, drug: str, ont: _Ontology) -> list[
         on_label = src == prof_src.MEDI_SOURCE and note == "on label"
         # MEDI mines label text, warnings included: a use it finds that the label lists as an adverse effect
         # (ticlopidine 'neutropenia') is not evidence of a use.
-        adverse = on_label and (_key(_head(ind)) in labelled or _key(ind) in labelled)
+        adverse = on_label and (key(head(ind)) in labelled or key(ind) in labelled)
         deciding = src == prof_src.DRUGCENTRAL_SOURCE or (on_label and not adverse)
         label = src
         if src == prof_src.MEDI_SOURCE and not deciding:
@@ -303,8 +170,8 @@ def _terms(narrow: Sequence[str], broad: Iterable[str], condition: str | None) -
     seen: set[tuple[str, ...]] = set()
     uniq = []
     for t, kind in out:
-        if _key(t) and _key(t) not in seen:
-            seen.add(_key(t))
+        if key(t) and key(t) not in seen:
+            seen.add(key(t))
             uniq.append((t, kind))
     return uniq
 
@@ -327,9 +194,7 @@ def _sources_with_indications(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [s for (s,) in con.execute("SELECT DISTINCT source FROM report_indication ORDER BY 1").fetchall()]
 
 
-def _reported(
-    con: duckdb.DuckDBPyConnection, drug: str, settings: SignalSettings
-) -> tuple[list[dict], dict[str, int]]:
+def _reported(con: duckdb.DuckDBPyConnection, drug: str, settings: SignalSettings) -> tuple[list[dict], dict[str, int]]:
     """Indications reported for the drug itself (its own drug_seq) in every source that records them."""
     reported: list[dict] = []
     drug_cases_with_ind: dict[str, int] = {}
@@ -354,12 +219,12 @@ def _reported(
     return reported, drug_cases_with_ind
 
 
-def _matches(terms: list[tuple[str, str]], treated: list[_Treated], ont: _Ontology) -> list[dict]:
+def _matches(terms: list[tuple[str, str]], treated: list[_Treated], ont: Ontology) -> list[dict]:
     out: list[dict] = []
     eligible = {t.source for t in treated if t.deciding}
     for t in treated:
         for term, kind in terms:
-            how = _term_match(term, t.name)
+            how = term_match(term, t.name)
             if how:
                 decides = t.deciding and _deciding(kind, how)
                 out.append(
@@ -380,7 +245,7 @@ def _matches(terms: list[tuple[str, str]], treated: list[_Treated], ont: _Ontolo
         label = ont.find(t.name, t.disease_id)
         for symptom in ont.specific_symptoms(label) if label else []:
             for term, kind in terms:
-                if kind != "broad" and _term_match(term, symptom) == "exact":
+                if kind != "broad" and term_match(term, symptom) == "exact":
                     out.append(
                         {
                             "pt": term,
@@ -426,8 +291,8 @@ def _treated_names(decisive: list[dict]) -> list[str]:
     order = {prof_src.DRUGCENTRAL_SOURCE: 0, prof_src.ATC_SOURCE: 1}
     names: dict[tuple[str, ...], str] = {}
     for m in sorted(decisive, key=lambda m: (order.get(m["source"], 2), len(m["indication"]))):
-        name = _plain(m["indication"])
-        names.setdefault(_key(name), name)
+        name = plain(m["indication"])
+        names.setdefault(key(name), name)
     return list(names.values())[:3]
 
 
@@ -448,7 +313,7 @@ def indication_overlap(
     drug = drug.lower().strip()
     ordered = list(dict.fromkeys(p.lower().strip() for p in pts if p and p.strip()))  # headline term first
     pts = norm_pts(pts)
-    ont = _ontology(con)
+    ont = ontology(con)
     treated = _treated(con, drug, ont)
     reported, drug_cases_with_ind = _reported(con, drug, settings)
     terms = _terms(ordered, norm_pts(list(broad)), condition)
@@ -528,7 +393,7 @@ def indication_overlap(
         ]
     if matches:
         srcs = sorted({m["source"] for m in matches})
-        shown = _join(sorted({_plain(m["indication"]) for m in matches}, key=len)[:3])
+        shown = _join(sorted({plain(m["indication"]) for m in matches}, key=len)[:3])
         overlap = _join(sorted({m["pt"] for m in matches})[:4])
         verb = "list" if len(srcs) > 1 else "lists"
         finding = (

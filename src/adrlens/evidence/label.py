@@ -91,9 +91,7 @@ def _spl_pt_strength(rows: list[dict]) -> tuple[str, str | None]:
     return "weak", "no frequency given"
 
 
-def _pt_strengths(
-    src: str, rows: list[dict], narrow: list[str]
-) -> tuple[dict[str, str], list[str], dict[str, str]]:
+def _pt_strengths(src: str, rows: list[dict], narrow: list[str]) -> tuple[dict[str, str], list[str], dict[str, str]]:
     """-> ({narrow PT: strength}, placebo comparison texts, {weak narrow PT: why weak})."""
     out: dict[str, str] = {}
     compared: list[str] = []
@@ -147,9 +145,7 @@ def label_evidence(
     rows = label_listing(con, drug, list(dict.fromkeys([*narrow, *broad])))
     known = label_sources_for(con, drug)
     change = label_safety_change(con, drug)
-    safety_change = (
-        {k: change[k] for k in ("date", "drug_name", "application", "link", "source")} if change else None
-    )
+    safety_change = {k: change[k] for k in ("date", "drug_name", "application", "link", "source")} if change else None
     n_narrow = len({r["source"] for r in rows if r["pt"] in narrow})
     out: list[Evidence] = []
     for i, src in enumerate(LABEL_SOURCES):

@@ -77,10 +77,7 @@ def pgx_evidence(con: duckdb.DuckDBPyConnection, drug: str, narrow: list[str], c
     data = PgxData(drug_annotations=len(rows))
     if rows:
         genes = ", ".join(sorted({r["gene"] for r in rows}))
-        finding = (
-            f"PharmGKB and CPIC name genetic risk factors for {drug} ({genes}), but none for "
-            f"{condition.lower()}."
-        )
+        finding = f"PharmGKB and CPIC name genetic risk factors for {drug} ({genes}), but none for {condition.lower()}."
         return [Evidence("pgx", "pgx", SOURCE, finding, "neutral", "none", data, _ref(drug))]
     finding = f"PharmGKB (level 1A/1B toxicity) and CPIC name no genetic risk factor for {drug}."
     return [Evidence("pgx", "pgx", SOURCE, finding, "not_available", "none", data, _ref(drug))]

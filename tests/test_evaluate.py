@@ -226,6 +226,7 @@ def store_answer_scaffold(store: Path) -> Callable[[str, str], Answer]:
             source_name=source,
             scope="narrow",
             a=sig.table.a,
+            e=sig.table.e,
             ic025=m["ic025"],
             ror_lo=m["ror_lo"],
             eb05=sig.ebgm["eb05"],

@@ -185,13 +185,9 @@ def _report_lines(
     sig = [e for e in narrow if e.direction == "supports"]
     kept = [e for e in sig if e.data.source_name not in explained]
     lost = [e for e in sig if e.data.source_name in explained]
-    sig_sources = {e.data.source_name for e in sig}
-    broad_sig = [
-        e
-        for e in reps
-        if e.data.scope == "broad" and e.direction == "supports" and e.data.source_name not in sig_sources
-    ]
+    broad_sig = [e for e in reps if e.data.scope == "broad" and e.direction == "supports"]
     table_sig = [e for e in counts if e.direction == "supports" and set(e.data.signal_pts or []) & narrow_pts]
+    broad_sig += [e for e in counts if e.direction == "supports" and e not in table_sig]
     n_sources = len({e.data.source_name for e in kept}) + len({_table_family(e) for e in table_sig})
     strong = any(rules.strong(e.data.a, e.data.ror_lo, e.data.eb05) for e in kept) or any(
         _strong_cell(e, narrow_pts) for e in table_sig
@@ -397,7 +393,7 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     if related:
         if not (label.level or rep_sup.level):
             flags.append("related_symptoms_only")
-        reasons.append(Reason("related symptoms only (broad terms, not counted towards the grade)", _ids(related)))
+        reasons.append(Reason("related symptoms (broad terms), not counted towards the grade", _ids(related)))
     if g in ("not supported", "insufficient evidence"):
         caveats.append("No signal is not the same as no risk.")
 

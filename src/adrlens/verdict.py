@@ -81,6 +81,21 @@ CASES_DATED_MIN = 10
 ONSET_Q3_MAX_DAYS = 42
 RECHALLENGE_MIN = 3
 
+# What each grade means, in words a reader can check (the article shows them).
+GRADE_MEANING: dict[str, str] = {
+    "established": "A strong label statement (a warning, or a rate above placebo), consistent controlled studies, "
+    "or a label listing that independent evidence confirms.",
+    "probable": "Several independent kinds of evidence agree (for example a label listing and a clear signal in "
+    "the reports), but none of them is conclusive.",
+    "possible": "One kind of evidence points to a link (a label listing, an article or a report signal), but "
+    "not several.",
+    "insufficient evidence": 'Too little data to say either way. This is not a "no".',
+    "not supported": "Enough data or controlled studies, and none of it points to a link. This is still not proof "
+    "that there is no risk.",
+    "possible inverse association": "Fewer reports than expected, consistently. This is something to be studied, "
+    "not a benefit.",
+}
+
 FLAGS = (
     "indication",  # the condition is what the drug treats
     "contradicting_studies",  # controlled studies found no link

@@ -36,6 +36,7 @@ from adrlens.report.doc import (
     text,
 )
 from adrlens.report.evidence_sections import EVIDENCE_ORDER, INVERSE_CAVEAT, REPORTS_CAVEAT, evidence_sections
+from adrlens.verdict import GRADE_MEANING
 
 # The tree and the value helpers are re-exported: `from adrlens.report.article import Seg, text` works.
 __all__ = [
@@ -63,18 +64,6 @@ __all__ = [
     "text",
 ]
 
-GRADE_MEANING: dict[str, str] = {
-    "established": "Listed on the drug's label with a frequency or in several label sources, and/or shown by "
-    "consistent studies.",
-    "probable": "Listed on a label, or a robust signal in the reports that the literature or drugs of the same "
-    "class back up.",
-    "possible": "One kind of evidence points to a link (a report signal that survives checks, or a hint on a "
-    "label or in the literature), but not several.",
-    "insufficient evidence": 'Too little data to say either way. This is not a "no".',
-    "not supported": "Enough data, and none of it points to a link. This is still not proof that there is no risk.",
-    "possible inverse association": "Fewer reports than expected, consistently. This is something to be studied, "
-    "not a benefit.",
-}
 DEFAULT_SAFETY = [
     "Talk to your doctor, nurse or pharmacist if you notice symptoms you are worried about.",
     "Do not stop or change a medicine without talking to a clinician first.",

@@ -275,7 +275,8 @@ def test_evaluate_end_to_end_on_euadr_pairs(euadr: Path, store: Path, tmp_path: 
     label = report.source("label")
     assert label is not None and 0 < label.n_covered <= 10
     faers = report.source("reports:faers_ps")
-    assert faers is not None and faers.n_covered == 10 and faers.auc is not None
+    # Pairs with 0 reports have no estimate, so they are not scored for the source (the verdict covers them).
+    assert faers is not None and 0 < faers.n_covered <= 10
     # Known positives in the first rows of EU-ADR (acetaminophen - anaphylaxis, allopurinol - SJS) are
     # listed on labels: the label source must call some positives.
     assert label.sens_spec["listed on a label"]["tp"] >= 2

@@ -220,11 +220,7 @@ def _reports_score(data: ReportData) -> float | None:
     for v in (finite(data.ic025), _log(data.eb05, 2), _log(data.ror_lo, 2)):
         if v is not None:
             return v
-    e = finite(data.e)
-    if data.a == 0 and data.measurable and e is not None:
-        # No estimate is shown for 0 reports; for ranking, the shrunk observed-to-expected score log2(0.5 /
-        # (E + 0.5)) orders empty cells by how many reports were expected (always below 0: no signal).
-        return math.log2(0.5 / (e + 0.5))
+    # 0 reports: no estimate exists (none is shown or used), so the pair is not scored for this source.
     return None
 
 

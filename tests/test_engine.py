@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adrlens.engine import Engine
-from adrlens.model import GRADES, SCHEMA_VERSION
+from adrlens.model import SCHEMA_VERSION
 
 
 @pytest.fixture(scope="module")

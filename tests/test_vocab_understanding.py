@@ -182,3 +182,12 @@ def test_every_narrow_term_is_also_in_broad_and_new_concepts_cite_references() -
         assert _concept(cid).get("references"), cid
     log = cat["changelog"][0]
     assert log["version"] == cat["version"] and len(log["changes"]) > 10
+
+
+def test_a_question_word_is_never_read_as_part_of_the_drug() -> None:
+    # "Can dermatan" once matched the brand spelling "candersatan" (candesartan) when "dermatan" alone failed.
+    from adrlens.vocab.question import understand
+
+    with pytest.raises(ResolutionError, match="unknown drug"):
+        understand("Can dermatan cause rash?")
+    assert understand("Does Norvasc cause pins and needles?").drug.name == "amlodipine"

@@ -122,7 +122,10 @@ _JOINERS = frozenset({"and", "&", "+", "with", "vs", "versus"})
 
 # Words at the edges of the drug part that are not part of its name.
 _DRUG_LEAD = re.compile(
-    r"^(?:(?:my|the|a|an|your|his|her|their|our|this|that|these|those|some|taking|take|using|use|being on|"
+    # Question words lead too: when "Can X cause Y" fails on X, the "X causes Y" reading must not take
+    # "Can X" for the drug ("can dermatan" is spelt like the brand "candersatan").
+    r"^(?:(?:can|could|does|do|did|will|would|may|might|should|is|are|"
+    r"my|the|a|an|your|his|her|their|our|this|that|these|those|some|taking|take|using|use|being on|"
     r"on|starting|too much|a lot of|prescription|generic|daily|regular)\s+)+",
     re.I,
 )

@@ -81,3 +81,5 @@ def test_no_answer_contradicts_itself_about_reports(panel_run: tuple[PanelReport
                 assert not e.data.signal_criteria, (a.question, e.id)
         if "indication" in a.verdict.flags:
             assert head.startswith("Not a side effect"), a.question
+        if a.action["action"] == "stop_now":  # "do not stop without your clinician" only where stopping is not it
+            assert not any("Do not stop" in x for x in a.safety) and any("stop taking it now" in x for x in a.safety)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from adrlens import __version__
-from adrlens.action import action_for
+from adrlens.action import Action, action_for
 from adrlens.build import ensure_store
 from adrlens.evidence import PROVIDERS, EvidenceQuery, EvidenceSettings
 from adrlens.evidence.reports import chart_data, describe_sources
@@ -98,7 +98,7 @@ class Engine:
             charts=charts,
             related=self._related(d.name, c.label, narrow),
             methods=self._methods(),
-            safety=self._safety(cond_info),
+            safety=self._safety(cond_info, action, d.name),
             action=action.to_dict(),
             generated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         )
@@ -169,13 +169,21 @@ class Engine:
             "duplicates beyond case ids, confounding by indication",
         }
 
-    def _safety(self, c: ConditionInfo) -> list[str]:
+    def _safety(self, c: ConditionInfo, action: Action, drug: str) -> list[str]:
         flags = [f["text"] for f in ((c.description or {}).get("red_flags") or [])][:3]
         urgent = (
             ("Seek urgent medical care for: " + "; ".join(flags) + ".")
             if flags
             else "Seek urgent medical care for severe or sudden symptoms."
         )
+        if action.action == "stop_now":
+            # Where the label says to stop at the first sign, "do not stop without your clinician" is wrong.
+            return [
+                f"If you have signs of {c.label.lower()} while taking {drug}, stop taking it now and get urgent "
+                f"medical care. {action.why}",
+                SAFETY[0],
+                urgent,
+            ]
         return [*SAFETY, urgent]
 
 

@@ -26,6 +26,22 @@ def samples_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> P
 
 
 @pytest.fixture(scope="session")
+def knowledge_built(data_dir: Path):
+    """An in-memory store with the knowledge tables only (empty report tables), built once per session for
+    every test module that reads labels, literature or pharmacogenomics: (connection, row counts)."""
+    import duckdb
+
+    from adrlens.store import db, knowledge
+
+    con = duckdb.connect()
+    db.init_schema(con)  # the build's reports step has made the (here empty) report tables
+    db.rebuild_derived(con)
+    counts = knowledge.build_knowledge(con, data_dir)
+    yield con, counts
+    con.close()
+
+
+@pytest.fixture(scope="session")
 def real_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     """VAERS 1990-2006, FAERS 2022Q3 (PS) and the FAERS samples, with knowledge and all-pairs statistics."""
     path = tmp_path_factory.mktemp("real") / "real.duckdb"

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from adrlens.evidence.label import EVIDENCE_STRENGTH, label_evidence
 from adrlens.model import LABEL_STRENGTHS
 from adrlens.sources.knowledge import labels, sider
-from adrlens.store import db as store_db
-from adrlens.store.knowledge import build_knowledge
 from adrlens.vocab.resolve import resolve_condition
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
+def con(knowledge_built):
     """A store with the knowledge tables only (empty report tables)."""
-    c = duckdb.connect(str(tmp_path_factory.mktemp("knowledge") / "k.duckdb"))
-    store_db.init_schema(c)
-    store_db.rebuild_derived(c)
-    build_knowledge(c, data_dir)
-    yield c
-    c.close()
+    return knowledge_built[0]
 
 
 def _ask(con, drug: str, condition: str):

@@ -10,18 +10,12 @@ from adrlens.evidence import literature as lit
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
 from adrlens.model import LiteratureData
 from adrlens.sources.knowledge import literature as src
-from adrlens.store import db
-from adrlens.store import knowledge as k
 from adrlens.store import queries as q
 
 
 @pytest.fixture(scope="module")
-def con() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    db.init_schema(con)  # the build's reports step has made the (here empty) report tables
-    db.rebuild_derived(con)
-    k.build_knowledge(con, data_dir())
-    return con
+def con(knowledge_built) -> duckdb.DuckDBPyConnection:
+    return knowledge_built[0]
 
 
 def _ask(con: duckdb.DuckDBPyConnection, drug: str, condition: str, pts: tuple[str, ...]) -> dict[str, object]:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import duckdb
 import pytest
 
 from adrlens.evidence.pgx import pgx_evidence
 from adrlens.model import PgxData
 from adrlens.sources.knowledge import pgx as pgx_src
-from adrlens.store import db as store_db
-from adrlens.store.knowledge import build_knowledge
 from adrlens.vocab.resolve import resolve_condition
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
-    c = duckdb.connect(str(tmp_path_factory.mktemp("pgx") / "k.duckdb"))
-    store_db.init_schema(c)
-    store_db.rebuild_derived(c)
-    build_knowledge(c, data_dir)
-    yield c
-    c.close()
+def con(knowledge_built):
+    return knowledge_built[0]
 
 
 def _ask(con, drug: str, condition: str):

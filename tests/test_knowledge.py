@@ -7,18 +7,14 @@ import pytest
 
 from adrlens.config import data_dir
 from adrlens.errors import DataNotFoundError
-from adrlens.store import db
 from adrlens.store import knowledge as k
 from adrlens.store import queries as q
 from adrlens.vocab.terms import map_to_pt
 
 
 @pytest.fixture(scope="module")
-def built() -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
-    con = duckdb.connect()
-    db.init_schema(con)  # the build's reports step has made the (here empty) report tables
-    db.rebuild_derived(con)
-    return con, k.build_knowledge(con, data_dir())
+def built(knowledge_built) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    return knowledge_built
 
 
 @pytest.fixture(scope="module")

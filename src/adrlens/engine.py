@@ -31,7 +31,14 @@ SAFETY = [
 ]
 
 _ENGINES: dict[str, Engine] = {}
-_SCANS_REPORTS = frozenset({"adrlens.evidence.reports", "adrlens.evidence.confounding", "adrlens.evidence.classeffect"})
+_SCANS_REPORTS = frozenset(
+    {
+        "adrlens.evidence.reports",
+        "adrlens.evidence.confounding",
+        "adrlens.evidence.classeffect",
+        "adrlens.evidence.stimulated",
+    }
+)
 
 
 class Engine:

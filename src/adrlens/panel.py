@@ -133,9 +133,10 @@ def evaluate_panel(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> PanelReport:
     rows = read_panel(path)
-    dq, dp, dr = _default_fns(store) if not (question_fn and pair_fn and render_fn) else (None, None, None)
-    qf, pf, rf = question_fn or dq, pair_fn or dp, render_fn or dr
-    assert qf and pf and rf
+    if question_fn is None or pair_fn is None or render_fn is None:
+        dq, dp, dr = _default_fns(store)
+        question_fn, pair_fn, render_fn = question_fn or dq, pair_fn or dp, render_fn or dr
+    qf, pf, rf = question_fn, pair_fn, render_fn
     out: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
         if progress:

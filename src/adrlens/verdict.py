@@ -266,7 +266,7 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     gen = [e for e in pgx if e.direction == "supports"]
     genetics = Line("genetics", 3 if any(e.strength == "strong" for e in gen) else (2 if gen else 0), _ids(gen))
     class_sup = [e for e in klass if e.direction == "supports"]
-    indication = [e for e in indic if e.direction == "against" and getattr(e.data, "is_indication", True)]
+    indication = [e for e in indic if e.direction == "against" and e.data.is_indication]
     surges = [e for e in stim if e.direction == "supports"]
     inverse = [e for e in reps if e.direction == "inverse"]
     label_known = [e for e in labels if e.data.drug_known]
@@ -393,9 +393,9 @@ def grade(evidence: list[Evidence], drug: str, condition: str) -> Verdict:
     if protective:
         flags.append("protective_findings")
         reasons.append(Reason("some studies suggest it may help; this is not established", _ids(protective)))
-    if genetics.level and "genetic_risk" not in flags:
+    if genetics.level:
         flags.append("genetic_risk")
-    risk = [e for e in conf if getattr(e.data, "risk_factors", None)]
+    risk = [e for e in conf if e.data.risk_factors]
     if risk:
         flags.append("risk_factors")
         reasons.append(

@@ -55,20 +55,15 @@ def cause_rows(
     ind = sorted(ind_map.items())
     evs = sorted(ev_map.items())
     parts, qparams = [], []
-    if ind:
-        parts.append(
-            "SELECT DISTINCT ri.caseid, m.cause FROM report_indication ri JOIN "
-            "(SELECT unnest(?::VARCHAR[]) AS pt, unnest(?::VARCHAR[]) AS cause) m ON m.pt = ri.indi_pt "
-            "WHERE ri.source = ?"
-        )
-        qparams += [[k for k, _ in ind], [v for _, v in ind], src]
-    if evs:
-        parts.append(
-            "SELECT DISTINCT re.caseid, m.cause FROM report_event re JOIN "
-            "(SELECT unnest(?::VARCHAR[]) AS pt, unnest(?::VARCHAR[]) AS cause) m ON m.pt = re.pt "
-            "WHERE re.source = ?"
-        )
-        qparams += [[k for k, _ in evs], [v for _, v in evs], src]
+    # Causes recorded as the drug's indication, and causes co-reported as events: one query shape each.
+    for table, column, mapping in (("report_indication", "indi_pt", ind), ("report_event", "pt", evs)):
+        if mapping:
+            parts.append(
+                f"SELECT DISTINCT t.caseid, m.cause FROM {table} t JOIN "
+                "(SELECT unnest(?::VARCHAR[]) AS pt, unnest(?::VARCHAR[]) AS cause) m "
+                f"ON m.pt = t.{column} WHERE t.source = ?"
+            )
+            qparams += [[k for k, _ in mapping], [v for _, v in mapping], src]
     for name, age in ages:
         parts.append("SELECT r.caseid, ? AS cause FROM report r WHERE r.source = ? AND r.age_years >= ?")
         qparams += [name, src, age]

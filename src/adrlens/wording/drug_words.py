@@ -183,7 +183,7 @@ def describe_drug(name: str, kind: str, profile: dict | None) -> list[tuple[str,
     if not out:
         if profile:
             return [(f"{label} is a medicine.", "")]
-        return [(f"{label} is a medicine; our knowledge tables hold no details of what kind or how it works.", "")]
+        return [(f"{label} is a medicine; our knowledge tables hold no details of what kind it is.", "")]
     if not found and not (profile and _atc2_name(profile)):
         out.insert(0, (f"{label} is a medicine.", ""))
         out = out[:3]

@@ -8,7 +8,9 @@
     none          nothing points to a link: no specific action
 
 The conditions that need stopping now or urgent care are curated data with references
-(`data/condition_actions.json`), matched on the condition's MedDRA preferred terms.
+(`data/condition_actions.json`), matched on the condition's MedDRA preferred terms. A drug-class override
+there (fluoroquinolones and tendon pain) replaces the condition's own action where a label says so for
+that class; it names its label and carries the advice in the label's words.
 """
 
 from __future__ import annotations
@@ -30,17 +32,32 @@ class Action:
     action: str  # one of ACTIONS
     why: str
     reference: str | None = None
+    advice: str | None = None  # a drug-specific instruction from a label ({drug} filled in), when one applies
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"action": self.action, "why": self.why, "reference": self.reference}
+        return {"action": self.action, "why": self.why, "reference": self.reference, "advice": self.advice}
+
+
+@cache
+def _raw() -> dict:
+    return json.loads(resources.files("adrlens").joinpath("data/condition_actions.json").read_text("utf-8"))
 
 
 @cache
 def _table() -> tuple[tuple[str, frozenset[str], str, str], ...]:
-    raw = json.loads(resources.files("adrlens").joinpath("data/condition_actions.json").read_text("utf-8"))
     return tuple(
-        (a["action"], frozenset(p.lower() for p in a["pts"]), a["why"], a["reference"]) for a in raw["actions"]
+        (a["action"], frozenset(p.lower() for p in a["pts"]), a["why"], a["reference"]) for a in _raw()["actions"]
     )
+
+
+def _override(pts: set[str], drug: str, drug_classes: list[str]) -> Action | None:
+    classes = {c.lower() for c in drug_classes}
+    for o in _raw().get("drug_overrides", []):
+        by_class = classes & {c.lower() for c in o.get("classes", [])}
+        by_name = drug.lower() in {i.lower() for i in o.get("ingredients", [])}
+        if (by_class or by_name) and pts & {p.lower() for p in o["pts"]}:
+            return Action(o["action"], o["why"], o["reference"], o["advice"].replace("{drug}", drug))
+    return None
 
 
 def _any_hint(evidence: list[Evidence]) -> bool:
@@ -51,15 +68,25 @@ def _any_hint(evidence: list[Evidence]) -> bool:
     )
 
 
-def action_for(verdict: Verdict, narrow_pts: list[str], evidence: list[Evidence]) -> Action:
+def action_for(
+    verdict: Verdict,
+    narrow_pts: list[str],
+    evidence: list[Evidence],
+    drug: str = "",
+    drug_classes: tuple[str, ...] | list[str] = (),
+) -> Action:
     """`narrow_pts`: the condition's own terms, its main term first (the action follows the main term: a
-    QT-prolongation concept that also holds torsade de pointes is not itself an emergency)."""
+    QT-prolongation concept that also holds torsade de pointes is not itself an emergency). `drug_classes`:
+    the drug's class names (EPC, ATC), for the label overrides of a class."""
     if "indication" in verdict.flags:
         return Action("indication", "The condition is what the medicine is used to treat, not a side effect.")
     if verdict.grade == "not supported" or (verdict.grade not in _LINK_GRADES and not _any_hint(evidence)):
         return Action("none", "Nothing in the evidence here points to a link.")
     pts = {narrow_pts[0].lower()} if narrow_pts else set()
     if verdict.grade in _LINK_GRADES:
+        over = _override(pts, drug, list(drug_classes))
+        if over:
+            return over
         for kind in ("stop_now", "urgent_care"):
             for action, table_pts, why, ref in _table():
                 if action == kind and pts & table_pts:
@@ -68,3 +95,10 @@ def action_for(verdict: Verdict, narrow_pts: list[str], evidence: list[Evidence]
         "see_clinician",
         "Talk to the clinician who prescribed it about the symptom; do not stop the medicine on your own.",
     )
+
+
+def drug_class_names(profile: dict | None) -> list[str]:
+    """The class names a drug-class override can name: its EPC classes and its ATC level 3 and 4 groups."""
+    classes = (profile or {}).get("classes") or {}
+    names = [c.get("name") for key in ("EPC", "ATC3", "ATC4") for c in classes.get(key) or [] if isinstance(c, dict)]
+    return list(dict.fromkeys(n for n in names if n))

@@ -15,20 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from adrlens import __version__
-from adrlens.action import Action, action_for
+from adrlens.action import action_for, drug_class_names
 from adrlens.build import ensure_store
 from adrlens.evidence import PROVIDERS, EvidenceQuery, EvidenceSettings
 from adrlens.evidence.reports import chart_data, describe_sources
-from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence, LabelData, ReportData, Verdict
+from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence
 from adrlens.signals import rules
-from adrlens.sources import registry
 from adrlens.store import db, queries
 from adrlens.verdict import grade
-
-SAFETY = [
-    "Talk to your doctor or pharmacist about any symptom you think may be a side effect.",
-    "Do not stop or change a medicine, or its dose, without talking to the clinician who prescribed it.",
-]
+from adrlens.wording import compose
 
 _ENGINES: dict[str, Engine] = {}
 _SCANS_REPORTS = frozenset(
@@ -94,9 +89,8 @@ class Engine:
             ev: list[Evidence] = [e for p in PROVIDERS for e in futures[p].result()]
         charts = chart_data(self.con, q, self.settings, ev)
         verdict = grade(ev, d.name, c.label)
-        verdict.headline = headline(verdict, ev, d.name, c.label)
-        action = action_for(verdict, narrow, ev)
-        return Answer(
+        action = action_for(verdict, narrow, ev, d.name, drug_class_names(drug_info.profile))
+        answer = Answer(
             question=question or f"Can {drug} cause {condition}?",
             drug=drug_info,
             condition=cond_info,
@@ -105,10 +99,13 @@ class Engine:
             charts=charts,
             related=self._related(d.name, c.label, narrow),
             methods=self._methods(),
-            safety=self._safety(cond_info, action, d.name),
             action=action.to_dict(),
             generated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         )
+        # Every sentence a person reads is written once, by adrlens.wording; the headline is the short answer.
+        answer.layers = compose(answer)
+        verdict.headline = " ".join(answer.layers.short_answer)
+        return answer
 
     # -- pieces ------------------------------------------------------------------------------------------
     def _profile(self, drug: str) -> dict | None:
@@ -175,114 +172,6 @@ class Engine:
             "limitations": "spontaneous reports: under-reporting, stimulated reporting, no denominator (no incidence), "
             "duplicates beyond case ids, confounding by indication",
         }
-
-    def _safety(self, c: ConditionInfo, action: Action, drug: str) -> list[str]:
-        flags = [f["text"] for f in ((c.description or {}).get("red_flags") or [])][:3]
-        urgent = (
-            ("Seek urgent medical care for: " + "; ".join(flags) + ".")
-            if flags
-            else "Seek urgent medical care for severe or sudden symptoms."
-        )
-        if action.action == "stop_now":
-            # Where the label says to stop at the first sign, "do not stop without your clinician" is wrong.
-            return [
-                f"If you have signs of {c.label.lower()} while taking {drug}, stop taking it now and get urgent "
-                f"medical care. {action.why}",
-                SAFETY[0],
-                urgent,
-            ]
-        return [*SAFETY, urgent]
-
-
-def headline(v: Verdict, ev: list[Evidence], drug: str, condition: str) -> str:
-    cond = condition.lower()
-    labels = [e for e in ev if isinstance(e.data, LabelData) and e.direction == "supports"]
-    if "indication" in v.flags:
-        # Not a side effect: the reports of it reflect why the drug is given.
-        return (
-            f"Not a side effect: {cond} is what {drug} is used to treat. Reports of {cond} in people taking "
-            f"{drug} reflect why they take it, not harm from it."
-        )
-    first = {
-        "established": f"Yes: {cond} is a recognised side effect of {drug}.",
-        "probable": f"Probably: {cond} is a likely side effect of {drug}.",
-        "possible": f"Possibly: some evidence links {drug} to {cond}, but it is not established.",
-        "insufficient evidence": f"Not known: there is not enough evidence here to say whether {drug} causes {cond}.",
-        "not supported": f"The evidence here does not support a link between {drug} and {cond}, "
-        "though that does not prove there is no risk.",
-        "possible inverse association": f"Reports mention {cond} less often than expected with {drug}: a possible "
-        "inverse association to be studied, not a benefit.",
-    }[v.grade]
-    if v.grade == "not supported" and "contradicting_studies" in v.flags:
-        first = (
-            f"No link shown: controlled studies found no link between {drug} and {cond}, "
-            "though no study can prove there is no risk at all."
-        )
-    parts = [first]
-    if labels:
-        srcs = ", ".join(e.source for e in labels)
-        freqs = [e.data.freq_text for e in labels if e.data.freq_text]
-        parts.append(
-            f"It is listed in {srcs}"
-            + (
-                f" ({'; '.join(freqs)})."
-                if freqs
-                else "; no source gives a frequency, so how often it happens is not known from the labels."
-            )
-        )
-    sentence = reports_sentence(ev)
-    if sentence:
-        parts.append(sentence)
-    if "stimulated_reporting" in v.flags:
-        parts.append(
-            "Reports rose sharply after a point in time, as happens after publicity: more reports need not "
-            "mean more harm."
-        )
-    return " ".join(parts)
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def reports_sentence(ev: list[Evidence]) -> str:
-    """What the reports say, over every report source and count table, by the one signal rule (each record's
-    direction): a signal anywhere is named with its sources, so the answer never says "no signal" while
-    another part of it shows one."""
-    counted = [e for e in ev if e.kind in ("reports", "count_table") and e.direction != "not_available"]
-    signals = [e for e in counted if e.direction == "supports"]
-    if signals:
-        scopes: dict[str, set[str]] = {}
-        for e in signals:
-            if isinstance(e.data, ReportData):
-                scopes.setdefault(e.data.source_name, set()).add(e.data.scope or "narrow")
-        names = [
-            registry.get(src).name + ("" if "narrow" in sc else " (related terms only)") for src, sc in scopes.items()
-        ]
-        n_tables = sum(e.kind == "count_table" for e in signals)
-        if n_tables:
-            names.append(f"{n_tables} published count table{'s' if n_tables > 1 else ''}")
-        quiet = list(
-            dict.fromkeys(
-                registry.get(e.data.source_name).name
-                for e in counted
-                if isinstance(e.data, ReportData) and e.data.source_name not in scopes
-            )
-        )
-        return (
-            f"Reports: more often than expected in {_and(names)} (a hypothesis to be checked, not proof)"
-            + (f"; not in {' or '.join(quiet)}" if quiet else "")
-            + "."
-        )
-    reps = [e for e in counted if isinstance(e.data, ReportData)]
-    if not reps:
-        return ""
-    # No source shows a signal: quote the one with most of the drug's reports; its narrow set if it has cases.
-    biggest = max(e.data.drug_cases for e in reps)
-    cands = [e for e in reps if e.data.drug_cases == biggest]
-    narrow = [e for e in cands if e.data.scope == "narrow" and (e.data.a or 0) > 0]
-    best = narrow[0] if narrow else max(cands, key=lambda e: e.data.a or 0)
-    return f"Reports: no source shows it more often than expected. {best.finding}"
 
 
 def answer(question: str, store: str | Path | None = None) -> Answer:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from adrlens.jsonsafe import json_safe
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 GRADES: tuple[str, ...] = (
     "established",  # listed on the drug's label (with frequency or in several label sources) and/or consistent studies
@@ -431,6 +431,36 @@ class ConditionInfo:
 
 
 @dataclass
+class Statement:
+    """One plain sentence a person reads, with where it comes from: a label section, PharmGKB, a MedlinePlus
+    page, a curated reference, or the evidence records it sums up."""
+
+    text: str
+    source: str = ""
+    url: str | None = None
+    evidence_ids: list[str] = field(default_factory=list)
+    kind: str = "fact"  # advice: 'action' | 'warning_signs' | 'population' | 'dose' | 'general'; else 'fact'
+
+
+@dataclass
+class Layers:
+    """The article's layers, each its own field, in reading order (adrlens.wording writes them all).
+
+    `short_answer`: 2-4 plain sentences (verdict, how common where a label says, who is at higher risk, the
+    one action). `what_to_do`, `about_drug`, `about_condition`, `why`: plain statements with their sources.
+    `figure`: one small figure a patient can read, or None. `for_professionals`: the grade and its scale,
+    the term sets and the keys of the professional detail (the evidence records, methods and charts)."""
+
+    short_answer: list[str] = field(default_factory=list)
+    what_to_do: list[Statement] = field(default_factory=list)
+    about_drug: list[Statement] = field(default_factory=list)
+    about_condition: list[Statement] = field(default_factory=list)
+    why: list[Statement] = field(default_factory=list)
+    figure: dict[str, Any] | None = None
+    for_professionals: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Answer:
     question: str
     drug: DrugInfo
@@ -446,7 +476,6 @@ class Answer:
     # READUS-PV items: data sources and dates, preprocessing (dedup, drug mapping), measures, thresholds,
     # intervals, software version
     methods: dict[str, Any] = field(default_factory=dict)
-    safety: list[str] = field(default_factory=list)  # talk to a clinician; do not stop a medicine; red flags
     # What to do first (adrlens.action): {"action": stop_now | urgent_care | see_clinician | indication | none,
     #  "why", "reference"}
     action: dict[str, Any] = field(
@@ -456,6 +485,7 @@ class Answer:
             "reference": None,
         }
     )
+    layers: Layers = field(default_factory=Layers)  # what a person reads, plain words first
     generated_at: str = ""
     schema_version: str = SCHEMA_VERSION
 

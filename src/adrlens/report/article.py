@@ -1,13 +1,15 @@
 """The answer article: built once as a small document tree from an Answer (build_article), rendered to
 Markdown in markdown.py and to HTML in html.py, so both always say the same thing in the same order.
 
-Order of the article: the question and the plain answer with its grade (and what the grades mean); the
-drug; the condition; what the evidence says (label, literature, reports, confounding, class effect, time to
-onset, dechallenge/rechallenge, fewer reports than expected); reasons for the grade; what to do; related
-questions; methods (READUS-PV items). Every statement of evidence carries its source and evidence id.
+Two layers. The plain part, for everyone, reads `Answer.layers` (written by adrlens.wording, the one source
+of wording): the short answer, what to do, about the drug, about the condition, why we say this, related
+questions. The professional part (`Section.layer == "professional"`; folded in the HTML) holds the grade
+and its scale, the drug and condition detail with the term sets, what the evidence says (tables, measures,
+intervals, charts), how the grade was reached, the related signals and the READUS-PV methods box. Every
+statement carries its source; every statement of evidence its evidence id.
 
-Never printed to a person: "None", "nan", "inf" (all missing values read "not available"), dosing advice,
-or a claim that report counts prove causation.
+Never printed to a person: "None", "nan", "inf" (all missing values read "not available"), dosing advice
+beyond what a cited label says, or a claim that report counts prove causation.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adrlens.model import GRADES, Answer
+from adrlens.model import GRADES, Answer, Statement
 from adrlens.report.charts import num
 from adrlens.report.doc import (
     NA,
@@ -37,6 +39,7 @@ from adrlens.report.doc import (
 )
 from adrlens.report.evidence_sections import EVIDENCE_ORDER, INVERSE_CAVEAT, REPORTS_CAVEAT, evidence_sections
 from adrlens.verdict import GRADE_MEANING
+from adrlens.wording import grade_label
 
 # The tree and the value helpers are re-exported: `from adrlens.report.article import Seg, text` works.
 __all__ = [
@@ -64,11 +67,10 @@ __all__ = [
     "text",
 ]
 
-DEFAULT_SAFETY = [
-    "Talk to your doctor, nurse or pharmacist if you notice symptoms you are worried about.",
-    "Do not stop or change a medicine without talking to a clinician first.",
-    "Seek urgent medical care for severe or sudden symptoms.",
-]
+DISCLAIMER = (
+    "This article summarises published data. It is not medical advice and does not replace a clinician who "
+    "knows you."
+)
 
 # READUS-PV items, in the order the methods box lists them; other keys follow in their own order.
 METHODS_ORDER = [
@@ -98,19 +100,61 @@ METHODS_ORDER = [
 # ---- sections -------------------------------------------------------------------------------------------
 
 
-def _answer_section(a: Answer) -> Section:
+def _plain_source(st: Statement) -> list[Seg]:
+    return [Seg("cite", text=st.source, ids=list(st.evidence_ids))] if st.source else []
+
+
+def _statements(items: list[Statement], cls: str = "") -> Block:
+    return bullets([[T(text(st.text)), *_plain_source(st)] for st in items], cls=cls)
+
+
+def _short_answer_section(a: Answer) -> Section:
+    lines = [text(x) for x in a.layers.short_answer if text(x) != NA] or [text(a.verdict.headline)]
+    blocks = [para(T(" ".join(lines)), cls="headline"), Block("chart", chart="plain")]
+    return Section("short_answer", "The short answer", blocks)
+
+
+def _what_to_do_section(a: Answer) -> Section:
+    items = a.layers.what_to_do
+    blocks = [_statements(items, cls="advice")] if items else []
+    blocks.append(para(T(DISCLAIMER), cls="muted"))
+    return Section("what_to_do", "What to do", blocks)
+
+
+def _about_section(key: str, title: str, items: list[Statement], missing: str) -> Section:
+    if not items:
+        return Section(key, title, [para(T(missing))])
+    return Section(key, title, [para(T(" ".join(text(st.text) for st in items))), _sources_line(items)])
+
+
+def _sources_line(items: list[Statement]) -> Block:
+    seen = list(dict.fromkeys(st.source for st in items if st.source))
+    segs: list[Seg] = [T("Sources: ")]
+    for n, src in enumerate(seen):
+        url = next((st.url for st in items if st.source == src and st.url), None)
+        if n:
+            segs.append(T("; "))
+        segs.append(Seg("link", text=src, href=url) if url and url.startswith("https://") else T(src))
+    return para(*segs, cls="muted")
+
+
+def _why_section(a: Answer) -> Section:
+    items = a.layers.why
+    return Section("why", "Why we say this", [_statements(items)] if items else [para(T(f"Reasons are {NA}."))])
+
+
+def _grade_section(a: Answer) -> Section:
     v = a.verdict
     grade = text(v.grade)
-    blocks = [para(T(text(v.headline)), cls="headline")]
     meaning = GRADE_MEANING.get(v.grade)
-    blocks.append(
+    blocks = [
         para(
             T("Grade: "),
             S(grade),
-            T(". " + (meaning if meaning else "This grade is not one of the known grades listed below.")),
+            T(f" ({grade_label(a)}). " + (meaning if meaning else "This grade is not one of the known grades.")),
             cls="grade",
         )
-    )
+    ]
     items = []
     for g in GRADES:
         segs = [S(g) if g == v.grade else T(g), T(": " + GRADE_MEANING[g])]
@@ -119,7 +163,7 @@ def _answer_section(a: Answer) -> Section:
         items.append(segs)
     blocks.append(para(T("The grade scale, from strongest evidence of a link to evidence of fewer reports:")))
     blocks.append(bullets(items, cls="grades"))
-    return Section("answer", "The short answer", blocks)
+    return Section("grade", "The grade", blocks, layer="professional")
 
 
 def _first_sentences(s: str, n: int = 2, limit: int = 420) -> str:
@@ -162,12 +206,11 @@ def _drug_section(a: Answer) -> Section:
     d = a.drug
     blocks: list[Block] = []
     name = text(d.name)
-    intro = f"{name[:1].upper()}{name[1:]} is a {'vaccine' if d.kind == 'vaccine' else 'medicine'}"
     if d.input and text(d.input).lower() != name.lower():
-        intro += f'; you asked about "{text(d.input)}", read as {name}'
+        intro = f'You asked about "{text(d.input)}", read as {name}'
         if d.method:
             intro += f' ({text(d.method)} match on "{text(d.matched)}")'
-    blocks.append(para(T(intro + ".")))
+        blocks.append(para(T(intro + ".")))
     p = d.profile or {}
     lines: list[list[Seg]] = []
     classes = p.get("classes") if isinstance(p.get("classes"), dict) else {}
@@ -198,7 +241,7 @@ def _drug_section(a: Answer) -> Section:
         blocks.append(bullets(lines))
     else:
         blocks.append(para(T(f"A profile (class, uses, half-life) of {name} is {NA} in the knowledge tables.")))
-    return Section("drug", f"The drug: {name}", blocks)
+    return Section("drug_detail", f"The drug in detail: {name}", blocks, layer="professional")
 
 
 def _condition_section(a: Answer) -> Section:
@@ -231,8 +274,12 @@ def _condition_section(a: Answer) -> Section:
                 T(f"the MedDRA preferred terms {', '.join(pts[:12])}{more} ({text(c.scope)} scope)."),
             ]
         )
+    broad = [text(p) for p in (c.broad or []) if p not in (c.pts or [])]
+    if broad:
+        more = f" and {len(broad) - 12} more" if len(broad) > 12 else ""
+        lines.append([S("Related terms (broad set, shown apart): "), T(f"{', '.join(broad[:12])}{more}.")])
     blocks = [bullets(lines)] if lines else [para(T(f"A description of {label} is {NA}."))]
-    return Section("condition", f"The condition: {label}", blocks)
+    return Section("condition_detail", f"The condition in detail: {label}", blocks, layer="professional")
 
 
 def _reasons_section(a: Answer) -> Section:
@@ -247,25 +294,7 @@ def _reasons_section(a: Answer) -> Section:
     if v.caveats:
         blocks.append(para(S("Caveats")))
         blocks.append(bullets([[T(text(c))] for c in v.caveats], cls="caveats"))
-    return Section("reasons", "Why this grade", blocks)
-
-
-def _safety_section(a: Answer) -> Section:
-    lines = [text(s) for s in a.safety if text(s) != NA] or list(DEFAULT_SAFETY)
-    flags = _fact_items((a.condition.description or {}).get("red_flags"))
-    blocks = [bullets([[T(s)] for s in lines])]
-    if flags:
-        blocks.append(para(S("Get urgent care for: "), T(", ".join(t for t, _ in flags) + "."), cls="redflags"))
-    blocks.append(
-        para(
-            T(
-                "This article summarises published data. It is not medical advice and does not replace a "
-                "clinician who knows you."
-            ),
-            cls="muted",
-        )
-    )
-    return Section("safety", "What to do", blocks)
+    return Section("reasons", "How the grade was reached", blocks, layer="professional")
 
 
 _RELATED_KEYS = {"eb05": "EB05", "ror_lo": "ROR lower 95% bound"}
@@ -288,12 +317,14 @@ def _related_item(r: dict[str, Any], name_key: str, names: dict[str, str]) -> st
     return f"{text(r.get(name_key))} ({src}a={fmt_count(r.get('a'))}" + (f"; {', '.join(bits)}" if bits else "") + ")"
 
 
-def _related_section(a: Answer) -> Section | None:
+def _related_questions(a: Answer) -> Section | None:
+    qs = [text(q) for q in (a.related or {}).get("questions") or [] if text(q) != NA]
+    return Section("related", "Related questions", [bullets([[T(q)] for q in qs[:8]])]) if qs else None
+
+
+def _related_detail(a: Answer) -> Section | None:
     rel = a.related or {}
     blocks: list[Block] = []
-    qs = [text(q) for q in rel.get("questions") or [] if text(q) != NA]
-    if qs:
-        blocks.append(bullets([[T(q)] for q in qs[:8]]))
     names = source_names(a)
     for key, name_key, lead in (
         ("drug_top_signals", "pt", f"Reported more often than expected with {text(a.drug.name)}:"),
@@ -303,7 +334,7 @@ def _related_section(a: Answer) -> Section | None:
         if rows:
             blocks.append(para(S(lead)))
             blocks.append(bullets([[T(_related_item(r, name_key, names))] for r in rows[:6]]))
-    return Section("related", "Related questions", blocks) if blocks else None
+    return Section("related_detail", "Related signals", blocks, layer="professional") if blocks else None
 
 
 def _dict_line(d: dict[str, Any]) -> str:
@@ -330,7 +361,7 @@ def _methods_section(a: Answer) -> Section:
         para(T("Reported following the READUS-PV items for disproportionality analyses."), cls="muted")
     ]
     blocks.append(Block("dl", pairs=pairs) if pairs else para(T(f"Methods are {NA}.")))
-    return Section("methods", "Methods", blocks)
+    return Section("methods", "Methods (READUS-PV)", blocks, layer="professional")
 
 
 def _anchor_map(a: Answer) -> dict[str, str]:
@@ -350,13 +381,32 @@ def build_article(answer: Answer) -> Article:
     """The article as a document tree, shared by the Markdown and HTML renderers."""
     a = answer
     title = text(a.question) if text(a.question) != NA else f"Can {text(a.drug.name)} cause {text(a.condition.label)}?"
-    sections = [_answer_section(a), _drug_section(a), _condition_section(a), *evidence_sections(a)]
-    sections += [_reasons_section(a), _safety_section(a)]
-    rel = _related_section(a)
+    about = a.layers
+    plain = [
+        _short_answer_section(a),
+        _what_to_do_section(a),
+        _about_section("drug", f"About {text(a.drug.name)}", about.about_drug, f"A profile of the drug is {NA}."),
+        _about_section(
+            "condition",
+            f"About {text(a.condition.label).lower()}",
+            about.about_condition,
+            f"A description of the condition is {NA}.",
+        ),
+        _why_section(a),
+    ]
+    rel = _related_questions(a)
     if rel:
-        sections.append(rel)
-    sections.append(_methods_section(a))
+        plain.append(rel)
+    evidence = evidence_sections(a)
+    for sec in evidence:
+        sec.layer = "professional"
+    pro = [_grade_section(a), _drug_section(a), _condition_section(a), *evidence, _reasons_section(a)]
+    detail = _related_detail(a)
+    if detail:
+        pro.append(detail)
+    pro.append(_methods_section(a))
+    sections = plain + pro
     foot = f"Schema version {text(a.schema_version)}; grading rules version {text(a.verdict.rules_version)}"
     if a.generated_at:
         foot += f"; generated {text(a.generated_at)}"
-    return Article(title, sections, [T(foot + ".")], a.verdict.grade, _anchor_map(a))
+    return Article(title, sections, [T(foot + ".")], a.verdict.grade, _anchor_map(a), grade_label(a))

@@ -192,6 +192,28 @@ def _frame_defs() -> dict[str, Any]:
                 },
             },
         },
+        "statement": _obj(
+            ["text", "source", "url", "evidence_ids", "kind"],
+            {
+                "text": s1,
+                "source": s,
+                "url": {"type": ["string", "null"]},
+                "evidence_ids": _strings(),
+                "kind": {"enum": ["fact", "action", "warning_signs", "population", "dose", "general"]},
+            },
+        ),
+        "layers": _obj(
+            ["short_answer", "what_to_do", "about_drug", "about_condition", "why", "figure", "for_professionals"],
+            {
+                "short_answer": {"type": "array", "items": s1, "minItems": 1, "maxItems": 4},
+                "what_to_do": {"type": "array", "items": _ref("statement"), "minItems": 1},
+                "about_drug": {"type": "array", "items": _ref("statement")},
+                "about_condition": {"type": "array", "items": _ref("statement")},
+                "why": {"type": "array", "items": _ref("statement")},
+                "figure": {"type": ["object", "null"]},
+                "for_professionals": {"type": "object"},
+            },
+        ),
         "related": {
             "type": "object",
             "properties": {
@@ -226,11 +248,16 @@ def build_schema() -> dict[str, Any]:
             "description": "READUS-PV items: data sources and dates, deduplication, drug mapping, measures, "
             "thresholds, intervals, software version.",
         },
-        "safety": {"type": "array", "items": {"type": "string"}},
         "action": _obj(
             ["action", "why"],
-            {"action": {"enum": list(ACTIONS)}, "why": {"type": "string"}, "reference": {"type": ["string", "null"]}},
+            {
+                "action": {"enum": list(ACTIONS)},
+                "why": {"type": "string"},
+                "reference": {"type": ["string", "null"]},
+                "advice": {"type": ["string", "null"]},
+            },
         ),
+        "layers": _ref("layers"),
         "generated_at": {"type": "string"},
     }
     if set(props) != set(top):  # a new Answer field needs its place here

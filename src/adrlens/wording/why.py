@@ -1,0 +1,157 @@
+"""Why we say this: each kind of evidence in one or two plain sentences, naming its records.
+
+Numbers here are counts and shares a person can read (reports, articles, label rates); ratios, intervals
+and term sets stay in the professional part.
+"""
+
+from __future__ import annotations
+
+from adrlens.model import Answer, Evidence, LiteratureData, ReportData, Statement
+from adrlens.sources import registry
+from adrlens.wording.phrases import LABEL_SOURCE_PLAIN, and_list, report_system, sentence
+from adrlens.wording.short_answer import label_sentence
+
+LITERATURE_SOURCE = "ADE corpus, MEDLINE, SemMedDB, BC5CDR and the IOM 2012 vaccine review"
+
+
+def _n(x: float | None) -> str:
+    if x is None:
+        return "an unknown number"
+    return f"{x:,.0f}" if x >= 10 else (f"{x:.1f}" if x >= 0.05 else "almost none")
+
+
+def _label(a: Answer) -> Statement | None:
+    recs = [e for e in a.evidence_by_kind("label") if e.data.drug_known]
+    if not recs:
+        return None
+    text = label_sentence(a) or f"The label data here do not list it for {a.drug.name}."
+    srcs = and_list([LABEL_SOURCE_PLAIN.get(e.source, e.source) for e in recs if e.data.listed_narrow_pts])
+    if srcs:
+        text = text.rstrip(".") + f" (listed in {srcs})."
+    return Statement(sentence(text), "; ".join(e.source for e in recs), evidence_ids=[e.id for e in recs])
+
+
+def _literature(a: Answer) -> Statement | None:
+    recs = [e for e in a.evidence_by_kind("literature") if isinstance(e.data, LiteratureData)]
+    if not recs:
+        return None
+    by = {e.data.stance: e for e in recs}
+    parts = []
+    sup, con, pro = by.get("supporting"), by.get("contradicting"), by.get("protective")
+    if sup and sup.data.n_articles:
+        d = sup.data
+        ctl = f", {d.controlled_articles} of them controlled studies" if d.controlled_articles else ""
+        many = "s" if d.n_articles != 1 else ""
+        parts.append(f"{d.n_articles} published article{many} link it to {a.drug.name}{ctl}")
+    if con and con.data.n_articles:
+        parts.append(f"{con.data.n_articles} found no link")
+    if pro and pro.data.n_articles:
+        parts.append(f"{pro.data.n_articles} suggest {a.drug.name} may lower the risk, which is not established")
+    if not parts:
+        text = f"No article in the literature sources here links {a.drug.name} to {a.condition.label.lower()}."
+    else:
+        text = sentence(and_list(parts, "; and"))
+    return Statement(text, LITERATURE_SOURCE, evidence_ids=[e.id for e in recs])
+
+
+def _main_report(a: Answer) -> Evidence | None:
+    narrow = [
+        e
+        for e in a.evidence_by_kind("reports")
+        if isinstance(e.data, ReportData) and e.data.scope == "narrow" and e.data.measurable and e.data.a is not None
+    ]
+    return max(narrow, key=lambda e: e.data.drug_cases) if narrow else None
+
+
+def _reports(a: Answer) -> Statement | None:
+    e = _main_report(a)
+    if e is None:
+        return None
+    d = e.data
+    system = report_system(d.source_name)
+    got = "none mention it" if d.a == 0 else f"{d.a:,} mention it"
+    text = (
+        f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected if "
+        f"{a.drug.name} made no difference."
+    )
+    text += " Reports can point to a problem, but they cannot show how often it happens or prove the cause."
+    name = registry.get(d.source_name).name
+    return Statement(text, name, evidence_ids=[x.id for x in a.evidence_by_kind("reports")])
+
+
+def _causes(a: Answer) -> Statement | None:
+    recs = [e for e in a.evidence_by_kind("confounding") if e.data.confounders]
+    if not recs:
+        return None
+    e = max(recs, key=lambda r: r.data.drug_cases)
+    rows = [r for r in e.data.confounders if (r.get("share_drug_cases") or 0) >= 0.01][:2]
+    if not rows:
+        return None
+    bits = [
+        f"{round(100 * r['share_drug_cases'])}% also mention {r['name']} "
+        f"(against {round(100 * (r.get('share_all_cases') or 0))}% of all reports)"
+        for r in rows
+    ]
+    text = f"In reports about {a.drug.name}, {and_list(bits)}: other possible reasons for it."
+    return Statement(sentence(text), e.source, evidence_ids=[e.id])
+
+
+def _class(a: Answer) -> Statement | None:
+    for e in a.evidence_by_kind("class_effect"):
+        d = e.data
+        if d.members_with_label_data:
+            text = (
+                f"{d.members_labelled} of {d.members_with_label_data} similar medicines list it on their label"
+            )
+            return Statement(sentence(text), e.source, evidence_ids=[e.id])
+    return None
+
+
+def _indication(a: Answer) -> Statement | None:
+    for e in a.evidence_by_kind("indication"):
+        if e.data.is_indication:
+            treated = and_list(e.data.treated[:2]) or a.condition.label.lower()
+            text = (
+                f"{a.drug.name} is used to treat {treated}, so reports of it come from why people take it, "
+                "not from harm"
+            )
+            return Statement(sentence(text), ", ".join(e.data.deciding_sources), evidence_ids=[e.id])
+    return None
+
+
+def _genetics(a: Answer) -> Statement | None:
+    for e in a.evidence_by_kind("pgx"):
+        if e.data.gene:
+            text = f"A form of the {e.data.gene} gene makes it more likely ({e.data.source or 'PharmGKB'})"
+            return Statement(sentence(text), e.data.source or "PharmGKB", e.data.url, [e.id])
+    return None
+
+
+def _surge(a: Answer) -> Statement | None:
+    for e in a.evidence_by_kind("stimulated_reporting"):
+        s = e.data.surge
+        if s:
+            text = (
+                f"Reports rose sharply in {s['year']}, as happens after news coverage: more reports need not mean "
+                "more harm"
+            )
+            return Statement(sentence(text), e.source, evidence_ids=[e.id])
+    return None
+
+
+def _timing(a: Answer) -> Statement | None:
+    for e in a.evidence_by_kind("temporality"):
+        d = e.data
+        if d.median_days is not None and d.cases_with_usable_dates >= 3:
+            text = (
+                f"In {d.cases_with_usable_dates} reports with dates, it started a median of "
+                f"{d.median_days:.0f} days after the first dose"
+            )
+            return Statement(sentence(text), e.source, evidence_ids=[e.id])
+    return None
+
+
+def why(a: Answer) -> list[Statement]:
+    """One or two plain sentences per kind of evidence, in a fixed order."""
+    makers = (_indication, _label, _literature, _reports, _causes, _class, _genetics, _timing, _surge)
+    return [s for s in (m(a) for m in makers) if s is not None]

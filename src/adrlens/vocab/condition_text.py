@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from adrlens import config
 from adrlens.vocab.conditions import bag_key, spelling_key
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 MEDQUAD_DIR = Path("conditions_text/medquad")
 # Collection tarball -> the source name shown to a reader, in order of preference: MedlinePlus writes for
 # lay readers; NINDS and NIDDK are plain too; GARD and the rest are fuller but more technical.
@@ -194,7 +194,8 @@ def build_index(tarballs: Sequence[tuple[Path, str]]) -> dict[str, Any]:
             for qt, ans in doc["answers"].items()
             if (kept := [[s for s in a if seen[mask(doc, s)] < BOILERPLATE_DOCS] for a in ans])
         }
-    return {"version": INDEX_VERSION, "documents": docs, "malformed": malformed}
+    exact, bag = _name_keys(docs)
+    return {"version": INDEX_VERSION, "documents": docs, "malformed": malformed, "exact": exact, "bag": bag}
 
 
 def _signature(tarballs: Sequence[tuple[Path, str]]) -> str:
@@ -239,22 +240,27 @@ def _variants(name: str) -> list[str]:
     return [v for v in dict.fromkeys(out) if v and not _is_acronym(v)]
 
 
-_Keys = dict[str, list[tuple[int, int]]]  # name key -> [(kind: 0 focus / 1 page synonym, document number)]
+_Keys = dict[str, list[list[int]]]  # name key -> [[kind: 0 focus / 1 page synonym, document number], ...]
 
 
-@cache
-def _lookup_index(folder: str | None = None) -> tuple[list[dict[str, Any]], _Keys, _Keys]:
-    """(documents, exact spelling keys, order-free keys), built once per process from the cached index."""
-    docs = load_index(Path(folder) if folder else None)["documents"]
+def _name_keys(docs: Sequence[dict[str, Any]]) -> tuple[_Keys, _Keys]:
+    """(exact spelling keys, order-free keys) of every page's focus variants and synonyms (cached with them)."""
     exact: _Keys = {}
     bag: _Keys = {}
     for i, d in enumerate(docs):
         names = [(0, v) for v in _variants(d["focus"])] + [(1, s) for s in d["synonyms"] if not _is_acronym(s)]
         for kind, n in names:
-            exact.setdefault(spelling_key(n), []).append((kind, i))
+            exact.setdefault(spelling_key(n), []).append([kind, i])
             if len(n.split()) > 1:  # one word has no order to vary; its plural is handled by bag_key's stem
-                bag.setdefault(bag_key(n), []).append((kind, i))
-    return docs, exact, bag
+                bag.setdefault(bag_key(n), []).append([kind, i])
+    return exact, bag
+
+
+@cache
+def _lookup_index(folder: str | None) -> tuple[list[dict[str, Any]], _Keys, _Keys]:
+    """(documents, exact keys, order-free keys), read once per process (functools.cache)."""
+    index = load_index(Path(folder) if folder else None)
+    return index["documents"], index["exact"], index["bag"]
 
 
 def _matched_docs(names: Sequence[str], folder: str | None = None) -> list[tuple[int, dict[str, Any]]]:
@@ -286,11 +292,9 @@ def _take(sentences: Sequence[str], start: int, used: set[str], follow: re.Patte
     continues it: "They include ..."); None when the first alone is too long or already shown."""
     if start >= len(sentences) or sentences[start] in used or len(sentences[start].split()) > MAX_WORDS:
         return None
-    picked = [sentences[start]]
     nxt = sentences[start + 1] if start + 1 < len(sentences) else ""
-    fits = nxt and nxt not in used and len(f"{picked[0]} {nxt}".split()) <= MAX_WORDS
-    if fits and (not follow or follow.search(nxt)):
-        picked.append(nxt)
+    fits = nxt and nxt not in used and len(f"{sentences[start]} {nxt}".split()) <= MAX_WORDS
+    picked = [sentences[start], nxt] if fits and (not follow or follow.search(nxt)) else [sentences[start]]
     used.update(picked)
     return " ".join(picked)
 
@@ -350,8 +354,7 @@ def _seek_care(doc: dict[str, Any]) -> str | None:
 def _profile(doc: dict[str, Any], names: Sequence[str]) -> ConditionText | None:
     info = _sentences(doc, "information")
     used: set[str] = set()
-    what = _what_it_is(info, doc, names, used)
-    if what is None:
+    if (what := _what_it_is(info, doc, names, used)) is None:
         return None
     symptoms = _first_short(_sentences(doc, "symptoms"), used) or _first_naming(info, _SYMPTOM, used)
     causes = _first_short(_sentences(doc, "causes"), used) or _first_naming(info, _CAUSE, used)
@@ -380,18 +383,15 @@ def sentences_naming(names: Sequence[str], terms: Sequence[str], limit: int = 2,
     """Up to `limit` sentences naming any of `terms` (whole word, any case) in the pages matched by the first
     of `names` that matches any page (a later, looser name would widen the search to other conditions).
     Sentences that also name a population or give advice come first, research answers last; else page order."""
-    words = [re.escape(t.strip()) for t in terms if t.strip()]
-    if not words or limit <= 0:
+    if not (words := [re.escape(t.strip()) for t in terms if t.strip()]) or limit <= 0:
         return []
     term = re.compile(r"(?<!\w)(" + "|".join(words) + r")(?!\w)", re.I)
     found: list[tuple[int, int, Passage]] = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # the same sentence on two pages (MedlinePlus quoting NINDS) is shown once
     matched = _matched_docs(list(names), str(folder) if folder else None)
     for _, doc in (m for m in matched if m[0] == matched[0][0]):
         for qt, answers in doc["answers"].items():
-            for s in (s for a in answers for s in a):
-                if not term.search(s) or s.lower() in seen:
-                    continue
+            for s in (s for a in answers for s in a if term.search(s) and s.lower() not in seen):
                 seen.add(s.lower())
                 score = len({m.lower() for m in term.findall(s)}) + bool(_POPULATION.search(s))
                 score += bool(_ADVICE.search(s)) - 2 * (qt == "research")

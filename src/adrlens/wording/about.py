@@ -23,7 +23,7 @@ def about_drug(a: Answer) -> list[Statement]:
 
 def _names(a: Answer) -> list[str]:
     desc = a.condition.description or {}
-    return list(dict.fromkeys([a.condition.label, *(desc.get("synonyms") or []), *a.condition.narrow[:3]]))
+    return list(dict.fromkeys([a.condition.label, *(desc.get("synonyms") or []), *a.condition.narrow[:1]]))
 
 
 def about_condition(a: Answer) -> list[Statement]:

@@ -41,12 +41,25 @@ class Block:
     cls: str = ""
 
 
+LAYERS = ("plain", "professional")
+
+
 @dataclass
 class Section:
+    """One section of the article. `key` is its HTML id. `layer` says who it is for: 'plain' sections come
+    first and are read by everyone; 'professional' ones (evidence, numbers, methods) are folded away in the
+    HTML (one closed <details> per run) and one heading level deeper under "For professionals" in Markdown.
+    """
+
     key: str
     title: str
     blocks: list[Block] = field(default_factory=list)
     level: int = 2
+    layer: str = "plain"  # 'plain' | 'professional'
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS:
+            raise ValueError(f"Section {self.key!r}: layer must be one of {LAYERS}, not {self.layer!r}")
 
 
 @dataclass
@@ -56,6 +69,18 @@ class Article:
     footer: list[Seg]
     grade: str
     anchors: dict[str, str]  # evidence id -> HTML anchor
+    grade_label: str = ""  # the grade in plain words for the badge ("Possible"); "" -> the grade itself
+
+
+def layer_runs(sections: list[Section]) -> list[tuple[str, list[Section]]]:
+    """The sections as runs of one layer, in order: [('plain', [...]), ('professional', [...])]."""
+    runs: list[tuple[str, list[Section]]] = []
+    for sec in sections:
+        if runs and runs[-1][0] == sec.layer:
+            runs[-1][1].append(sec)
+        else:
+            runs.append((sec.layer, [sec]))
+    return runs
 
 
 def T(text: str) -> Seg:

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from adrlens.model import Answer
 from adrlens.report.article import build_article, source_names, text
 from adrlens.report.charts import forest_svg, trend_svg
+from adrlens.report.doc import Article, Section, layer_runs
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -77,20 +78,43 @@ def chart_figures(answer: Answer) -> dict[str, list[dict[str, Markup | str]]]:
     return out
 
 
-def render_html(answer: Answer) -> str:
-    """The whole article as one HTML document (UTF-8 text)."""
-    art = build_article(answer)
+def grade_slug(grade: str) -> str:
+    """'Insufficient evidence' -> 'insufficient-evidence' (the CSS class and data-grade of the badge)."""
+    return re.sub(r"[^a-z0-9]+", "-", str(grade).lower()).strip("-")
+
+
+def _runs(art: Article) -> list[tuple[str, list[Section], str]]:
+    """(layer, sections, id of its <details>): the first professional run is #for-professionals."""
+    out, n = [], 0
+    for layer, secs in layer_runs(art.sections):
+        fold_id = ""
+        if layer == "professional":
+            n += 1
+            fold_id = "for-professionals" if n == 1 else f"for-professionals-{n}"
+        out.append((layer, secs, fold_id))
+    return out
+
+
+def render_article(art: Article, charts: dict[str, list[dict[str, Markup | str]]]) -> str:
+    """A built article tree as one HTML document; `charts` is chart_figures(answer) (may be {})."""
     css = (TEMPLATES / "article.css").read_text(encoding="utf-8")
     return (
         _env()
         .get_template("article.html")
         .render(
             title=art.title,
-            sections=art.sections,
+            runs=_runs(art),
             footer=art.footer,
             anchors=art.anchors,
-            grade_slug=re.sub(r"[^a-z0-9]+", "-", str(art.grade).lower()).strip("-"),
-            charts=chart_figures(answer),
+            grade=text(art.grade),
+            grade_label=art.grade_label,
+            grade_slug=grade_slug(art.grade),
+            charts=charts,
             css=Markup(css),  # our own file; autoescape would break quotes inside <style>
         )
     )
+
+
+def render_html(answer: Answer) -> str:
+    """The whole article as one HTML document (UTF-8 text)."""
+    return render_article(build_article(answer), chart_figures(answer))

@@ -10,6 +10,9 @@ import re
 
 from adrlens.model import Answer
 from adrlens.report.article import Block, Seg, build_article
+from adrlens.report.doc import Article
+
+PROFESSIONALS = "For professionals"
 
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<|])")  # ">" mid-line is plain text; at line start see below
 
@@ -70,10 +73,22 @@ def _md_block(b: Block) -> str:
 
 def render_markdown(answer: Answer) -> str:
     """The answer article as Markdown (GitHub-flavoured tables), sections in the fixed order."""
-    art = build_article(answer)
+    return render_article(build_article(answer))
+
+
+def render_article(art: Article) -> str:
+    """A built article tree as Markdown. Professional sections come under one "## For professionals"
+    heading (one per run of them) and one level deeper than their own level."""
     out = [f"# {md_escape(art.title)}", ""]
+    prev_layer = "plain"
     for sec in art.sections:
-        out += ["#" * sec.level + " " + md_escape(sec.title), ""]
+        level = sec.level
+        if sec.layer == "professional":
+            if prev_layer != "professional":
+                out += [f"## {PROFESSIONALS}", ""]
+            level += 1
+        prev_layer = sec.layer
+        out += ["#" * min(level, 6) + " " + md_escape(sec.title), ""]
         for b in sec.blocks:
             s = _md_block(b)
             if s:

@@ -336,6 +336,7 @@ def _confounding_one(
             {
                 "name": "another suspect drug labelled for the condition",
                 "role": curated.CONFOUNDER,
+                "kind": "codrug",  # a group of drugs, not a named disease: the plain part does not name it
                 "drug_cases": drug_cod,
                 "drug_event_cases": a_cod,
                 "share_drug_cases": drug_cod / n_drug if n_drug else None,

@@ -101,7 +101,8 @@ METHODS_ORDER = [
 
 
 def _plain_source(st: Statement) -> list[Seg]:
-    return [Seg("cite", text=st.source, ids=list(st.evidence_ids))] if st.source else []
+    # The plain part names the source only; the evidence ids are in the JSON and the professional part.
+    return [Seg("cite", text=st.source)] if st.source else []
 
 
 def _statements(items: list[Statement], cls: str = "") -> Block:
@@ -134,7 +135,7 @@ def _sources_line(items: list[Statement]) -> Block:
         url = next((st.url for st in items if st.source == src and st.url), None)
         if n:
             segs.append(T("; "))
-        segs.append(Seg("link", text=src, href=url) if url and url.startswith("https://") else T(src))
+        segs.append(Seg("link", text=src, href=url) if url and url.startswith(("https://", "http://")) else T(src))
     return para(*segs, cls="muted")
 
 

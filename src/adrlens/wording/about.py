@@ -37,11 +37,21 @@ def about_condition(a: Answer) -> list[Statement]:
         out.append(Statement(sentence(definition["text"]), definition.get("source") or CATALOGUE))
     if ct and ct.symptoms:
         out.append(Statement(ct.symptoms, ct.source, ct.url))
+    elif (
+        ct
+        and isinstance(definition, dict)
+        and definition.get("source") == CATALOGUE
+        and len(str(definition.get("text")).split()) <= 30
+    ):  # the catalogue's own one-line definition says how it feels
+        t = str(definition["text"])
+        plain = sentence("Put simply, it is " + t[:1].lower() + t[1:])
+        out.append(Statement(plain, definition.get("source") or CATALOGUE))
     causes = [c["text"] if isinstance(c, dict) else str(c) for c in desc.get("common_causes") or []]
-    if ct and ct.causes:
+    listed = sentence(f"Common causes include {and_list(causes[:4])}") if causes else ""
+    if ct and ct.causes and (not listed or len(ct.causes.split()) <= len(listed.split())):
         out.append(Statement(ct.causes, ct.source, ct.url))
-    elif causes:
-        out.append(Statement(sentence(f"Common causes include {and_list(causes[:6])}"), CATALOGUE))
+    elif listed:
+        out.append(Statement(listed, CATALOGUE))
     if ct and ct.seek_care:
         out.append(Statement(ct.seek_care, ct.source, ct.url))
     return out

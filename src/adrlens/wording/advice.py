@@ -18,8 +18,9 @@ from adrlens.model import Answer, Statement
 from adrlens.wording.phrases import and_list, sentence
 
 CATALOGUE = "adrlens condition catalogue"
-ACTION_SOURCE = "adrlens condition actions (data/condition_actions.json)"
-GENERAL_SOURCE = "adrlens advice for reporting side effects (FDA MedWatch: https://www.fda.gov/safety/medwatch)"
+ACTION_SOURCE = "adrlens condition actions"
+GENERAL_SOURCE = "adrlens general advice"
+MEDWATCH = "FDA MedWatch (https://www.fda.gov/safety/medwatch)"
 DO_NOT_STOP = "Do not stop taking {drug} or change the dose on your own: talk to your prescriber first."
 
 
@@ -29,7 +30,7 @@ def _warnings() -> tuple[dict, ...]:
     return tuple(raw["warnings"])
 
 
-def warning_signs(a: Answer, limit: int = 4) -> list[str]:
+def warning_signs(a: Answer, limit: int = 3) -> list[str]:
     """The condition's red flags (the signs that need urgent care), plain words."""
     flags = (a.condition.description or {}).get("red_flags") or []
     return [f["text"] if isinstance(f, dict) else str(f) for f in flags][:limit]
@@ -76,6 +77,10 @@ def higher_risk(a: Answer) -> list[Statement]:
     return out
 
 
+def _product(a: Answer) -> str:
+    return "vaccination" if a.drug.kind == "vaccine" else "medicine"
+
+
 def _action_lines(a: Answer) -> list[Statement]:
     act = a.action or {}
     kind = act.get("action")
@@ -115,8 +120,8 @@ def _action_lines(a: Answer) -> list[Statement]:
     if kind == "none":
         return [
             Statement(
-                "Nothing here calls for a change in your medicine. If you are worried about a symptom, ask your "
-                "doctor or pharmacist.",
+                f"Nothing here calls for a change in your {_product(a)}. If you are worried about a symptom, ask "
+                "your doctor or pharmacist.",
                 ACTION_SOURCE,
                 kind="action",
             )
@@ -124,8 +129,7 @@ def _action_lines(a: Answer) -> list[Statement]:
     out = [
         Statement(
             sentence(
-                f"If you think {drug} is causing {a.condition.label.lower()}, talk to your doctor or pharmacist "
-                "soon"
+                f"If you think {drug} is causing it, talk to your doctor or pharmacist soon"
             ),
             ACTION_SOURCE,
             kind="action",
@@ -151,8 +155,8 @@ def what_to_do(a: Answer, condition_passages: list[Statement] | None = None) -> 
     if (a.action or {}).get("action") != "none":
         out.append(
             Statement(
-                "You can report a side effect to the FDA through MedWatch, or ask your pharmacist to do it.",
-                GENERAL_SOURCE,
+                "You or your pharmacist can report a side effect to the FDA (MedWatch).",
+                MEDWATCH,
                 kind="general",
             )
         )
@@ -173,7 +177,7 @@ def short_action(a: Answer) -> str:
         what = and_list(signs, "or") if signs else "severe or sudden symptoms"
         return sentence(f"Get urgent medical care if you have {what}")
     if kind == "indication":
-        return sentence(f"Keep taking {drug} as prescribed")
+        return "Keep taking it as prescribed."
     if kind == "none":
-        return "Nothing here calls for a change in your medicine."
-    return sentence(f"If you have symptoms you think come from {drug}, talk to your doctor or pharmacist")
+        return f"Nothing here calls for a change in your {_product(a)}."
+    return "If you have symptoms, talk to your doctor or pharmacist."

@@ -43,8 +43,6 @@ JARGON: tuple[str, ...] = (
     "narrow term set",
     "primary suspect",
     "confidence interval",
-    "SIDER",
-    "SmPC",
     "signal",
 )
 JARGON_RE = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(j) for j in JARGON) + r")(?![A-Za-z0-9])", re.I)
@@ -54,11 +52,11 @@ REPORT_SYSTEM: dict[str, str] = {
     "drug": "reports to the US Food and Drug Administration (FDA)",
     "vaccine": "reports to VAERS, the US vaccine safety reporting system",
 }
-REPORT_SYSTEM_SHORT: dict[str, str] = {"drug": "FDA reports", "vaccine": "VAERS reports"}
+REPORT_SYSTEM_SHORT: dict[str, str] = {"drug": "Reports to the US FDA", "vaccine": "Reports to VAERS"}
 
 # Label sources as a person knows them.
 LABEL_SOURCE_PLAIN: dict[str, str] = {
-    "SIDER 4.1": "the drug's label (as collected in the SIDER label database)",
+    "SIDER 4.1": "SIDER, a database of drug labels",
     "SPL (TAC 2017)": "the US drug label",
     "EU SmPC (PROTECT 2015)": "the European product information",
 }
@@ -71,9 +69,15 @@ def jargon_in(text: str) -> list[str]:
     return [m.group(0) for m in JARGON_RE.finditer(text)]
 
 
-def report_system(source_key: str) -> str:
+def report_system(source_key: str, short: bool = False) -> str:
     kind = registry.get(source_key).product_kind
-    return REPORT_SYSTEM.get(kind, "reports to a safety reporting system")
+    return (REPORT_SYSTEM_SHORT if short else REPORT_SYSTEM).get(kind, "reports to a safety reporting system")
+
+
+def plain_source(name: str) -> str:
+    """A source's name for the plain part: without its parenthetical qualifiers ("FAERS 2022Q3 (primary
+    suspect)" -> "FAERS 2022Q3"), which the professional part spells out."""
+    return " ".join(re.sub(r"\s*\([^()]*\)", "", name).split()) or name
 
 
 def and_list(items: list[str], word: str = "and") -> str:

@@ -33,54 +33,49 @@ def _lead(a: Answer) -> str:
     if "indication" in a.verdict.flags:
         return f"No: {cond} is what {drug} is used to treat, not a side effect of it."
     if g == "not supported" and "contradicting_studies" in a.verdict.flags:
-        return f"Studies that looked for a link between {drug} and {cond} did not find one."
+        return f"Studies that looked for a link with {drug} did not find one."
     return {
-        "established": f"Yes: {cond} is a known side effect of {drug}.",
-        "probable": f"Probably: {cond} is a likely side effect of {drug}, though not fully proven.",
-        "possible": f"Possibly, but {cond} is not an established side effect of {drug}.",
-        "insufficient evidence": f"We do not know: there is too little evidence to say if {drug} causes {cond}.",
-        "not supported": f"The evidence here does not link {drug} to {cond}, though it cannot rule out all risk.",
-        "possible inverse association": f"{cond[:1].upper() + cond[1:]} is reported less often than expected with "
-        f"{drug}. This does not mean {drug} protects against it.",
+        "established": f"Yes, this is a known side effect of {drug}.",
+        "probable": f"Probably, this is a side effect of {drug}, but it is not fully proven.",
+        "possible": f"Possibly, but this is not an established side effect of {drug}.",
+        "insufficient evidence": f"We do not know: there is too little evidence to say if {drug} causes it.",
+        "not supported": f"The evidence here does not link {drug} to it, though no study can rule out all risk.",
+        "possible inverse association": f"It is reported less often than expected with {drug}. This does not "
+        "mean the drug protects against it.",
     }[g]
 
 
 def label_sentence(a: Answer) -> str:
     """How the label lists it, with how often in words and numbers where a label source gives a rate."""
-    drug = a.drug.name
     listed = [e.data for e in _labels(a) if e.data.listed_narrow_pts]
     if not listed:
         if any(e.data.drug_known for e in _labels(a)) and "indication" not in a.verdict.flags:
-            return f"The label data here do not list it for {drug}."
+            return "Its label, in the data here, does not list it."
         return ""
     for d in listed:
         m = _VS_PLACEBO.search(d.placebo_text or "")
         if d.above_placebo and m:
             on, off = float(m.group(1)), float(m.group(2))
-            return (
-                f"In studies it happened to {per_100(on)} taking {drug}, against {per_100(off)} taking {PLACEBO}."
-            )
+            return f"In studies it happened to {per_100(on)} taking it, against {per_100(off)} on {PLACEBO}."
     if any(d.boxed_warning for d in listed):
-        return f"The label of {drug} warns about it in a boxed warning, its strongest warning."
+        return "Its label warns about it in a boxed warning, the strongest kind."
     if any(d.warning_section for d in listed):
-        return f"The label of {drug} warns about it."
+        return "Its label warns about it."
     for d in listed:
         if d.strength == "frequency":
             pcts = [float(x) for x in _PCT.findall(d.freq_text or "")]
             if pcts:
-                return f"The label says it happens to {per_100(max(pcts))} who take {drug}."
+                return f"Its label says it happens to {per_100(max(pcts))} who take it."
     if any(d.uncertain_causality for d in listed):
-        return "The label lists it only among uncommon events where a link to the drug was uncertain."
-    return (
-        "The label lists it only among rarer events, with no rate and no comparison with "
-        f"{PLACEBO}, so the label does not show that {drug} causes it."
-    )
+        return "Its label lists it only among uncommon events where a link to the drug was uncertain."
+    if a.verdict.grade in ("established", "probable"):
+        return "Its label lists it, but gives no rate."
+    return "Its label lists it only among rare events, with no rate given."
 
 
 def reports_sentence(a: Answer) -> str:
     """What the reports show for the condition's own (narrow) terms, in plain words. A published screening
     table that flags it is named as a lead to check; a source that cannot hold the terms says nothing."""
-    drug = a.drug.name
     narrow = [e for e in a.evidence if isinstance(e.data, ReportData) and e.data.scope == "narrow"]
     measured = [e for e in narrow if e.data.measurable and e.data.a is not None]
     tables = [e for e in a.evidence if e.kind == "count_table" and e.direction == "supports"]
@@ -88,30 +83,39 @@ def reports_sentence(a: Answer) -> str:
         return ""
     if not measured:
         return ""
-    system = report_system(measured[0].data.source_name)
+    system = report_system(measured[0].data.source_name, short=True)
     if any(e.direction == "supports" for e in measured):
-        return sentence(
-            f"In {system}, it comes up more often than expected with {drug}: a warning sign to check, not proof"
-        )
-    fewer = any(e.direction == "inverse" for e in measured)
-    base = (
-        f"In {system}, it comes up less often than expected with {drug}"
-        if fewer
-        else f"In {system}, it does not come up more often than expected with {drug}"
-    )
+        if "stimulated_reporting" in a.verdict.flags:
+            return sentence(
+                f"{system} show it more often than expected, but they rose after news coverage, and more "
+                "reports need not mean more harm"
+            )
+        if a.verdict.grade in ("not supported", "insufficient evidence"):
+            return sentence(f"{system} show it more often than expected, but the stronger evidence does not back this")
+        return sentence(f"{system} show it more often than expected: a warning sign, not proof")
+    if any(e.direction == "inverse" for e in measured):
+        base = f"{system} show it less often than expected"
+    else:
+        base = f"{system} do not show it more often than expected"
     if tables:
-        base += "; one published screening of newer reports did flag it, a lead to check, not proof"
+        base += ", though one published screening flagged it"
     return sentence(base)
 
 
 def _is_medicine(cause: str) -> bool:
-    return bool(_MEDICINE_WORDS.search(cause))
+    """A listed cause that is a medicine: medicine words, or a name the drug vocabulary knows whole."""
+    if _MEDICINE_WORDS.search(cause):
+        return True
+    from adrlens.vocab.drugs import DrugVocabulary  # loaded already by the question's understanding
+
+    vocab = DrugVocabulary.load()
+    return any(vocab.is_known(part.strip()) for part in cause.split(","))
 
 
 def causes_sentence(a: Answer) -> str:
     """Other common causes, diseases and habits first, then "some other medicines" when the catalogue
     lists medicines among the causes."""
-    if "indication" in a.verdict.flags:
+    if "indication" in a.verdict.flags or a.verdict.grade in ("established", "probable"):
         return ""
     causes = [c["text"] if isinstance(c, dict) else str(c) for c in (a.condition.description or {}).get(
         "common_causes"
@@ -121,19 +125,18 @@ def causes_sentence(a: Answer) -> str:
     other = [c for c in causes if not _is_medicine(c)][:3]
     meds = any(_is_medicine(c) for c in causes)
     names = [*other, "other medicines"] if meds else other
-    if not names:
+    if not other:
         return ""
-    return sentence(f"{and_list(names)} are common causes of {a.condition.label.lower()}")
+    return sentence(f"{and_list(names)} are common causes")
 
 
 def short_answer(a: Answer) -> list[str]:
-    """2-4 sentences: the verdict, the label's rate or listing, the reports, and the one action; who is at
-    higher risk (or what else causes it) goes with the action, so the answer stays at four sentences."""
-    out = [_lead(a), label_sentence(a), reports_sentence(a)]
-    out = [sentence(x) for x in out if x]
+    """2-4 sentences: the verdict, the label's rate or listing, the reports, who is at higher risk (or what
+    else causes it), and the one action. Five parts make four sentences: the verdict and the label join."""
+    lead, label = _lead(a), label_sentence(a)
     risk = higher_risk(a)
-    extra = risk[0].text if risk else causes_sentence(a)
-    action = short_action(a)
-    if extra:
-        action = extra.rstrip(".") + "; " + action[:1].lower() + action[1:]
-    return [*out, sentence(action)]
+    parts = [lead, label, reports_sentence(a), risk[0].text if risk else causes_sentence(a), short_action(a)]
+    parts = [sentence(x) for x in parts if x]
+    if len(parts) > 4 and label:
+        parts[0:2] = [lead.rstrip(".") + ": " + label[:1].lower() + label[1:]]
+    return parts

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from adrlens.model import Answer, Evidence, LiteratureData, ReportData, Statement
 from adrlens.sources import registry
-from adrlens.wording.phrases import LABEL_SOURCE_PLAIN, and_list, report_system, sentence
+from adrlens.wording.phrases import LABEL_SOURCE_PLAIN, and_list, plain_source, report_system, sentence
 from adrlens.wording.short_answer import label_sentence
 
-LITERATURE_SOURCE = "ADE corpus, MEDLINE, SemMedDB, BC5CDR and the IOM 2012 vaccine review"
+LITERATURE_SOURCE = "literature databases: ADE corpus, MEDLINE, SemMedDB, BC5CDR, IOM 2012"
 
 
 def _n(x: float | None) -> str:
@@ -25,10 +25,8 @@ def _label(a: Answer) -> Statement | None:
     if not recs:
         return None
     text = label_sentence(a) or f"The label data here do not list it for {a.drug.name}."
-    srcs = and_list([LABEL_SOURCE_PLAIN.get(e.source, e.source) for e in recs if e.data.listed_narrow_pts])
-    if srcs:
-        text = text.rstrip(".") + f" (listed in {srcs})."
-    return Statement(sentence(text), "; ".join(e.source for e in recs), evidence_ids=[e.id for e in recs])
+    srcs = [LABEL_SOURCE_PLAIN.get(e.source, e.source) for e in recs if e.data.listed_narrow_pts]
+    return Statement(sentence(text), "; ".join(srcs) or "drug label data", evidence_ids=[e.id for e in recs])
 
 
 def _literature(a: Answer) -> Statement | None:
@@ -40,11 +38,16 @@ def _literature(a: Answer) -> Statement | None:
     sup, con, pro = by.get("supporting"), by.get("contradicting"), by.get("protective")
     if sup and sup.data.n_articles:
         d = sup.data
-        ctl = f", {d.controlled_articles} of them controlled studies" if d.controlled_articles else ""
-        many = "s" if d.n_articles != 1 else ""
-        parts.append(f"{d.n_articles} published article{many} link it to {a.drug.name}{ctl}")
+        ctl = ""
+        if d.controlled_articles:
+            ctl = ", 1 of them a controlled study" if d.controlled_articles == 1 else (
+                f", {d.controlled_articles} of them controlled studies"
+            )
+        verb = "articles link" if d.n_articles != 1 else "article links"
+        parts.append(f"{d.n_articles} published {verb} it to {a.drug.name}{ctl}")
     if con and con.data.n_articles:
-        parts.append(f"{con.data.n_articles} found no link")
+        n = con.data.n_articles
+        parts.append(f"{n} stud{'ies' if n != 1 else 'y'} found no link")
     if pro and pro.data.n_articles:
         parts.append(f"{pro.data.n_articles} suggest {a.drug.name} may lower the risk, which is not established")
     if not parts:
@@ -68,32 +71,39 @@ def _reports(a: Answer) -> Statement | None:
     if e is None:
         return None
     d = e.data
-    system = report_system(d.source_name)
+    system = report_system(d.source_name, short=True)
+    system = system[:1].lower() + system[1:]
     got = "none mention it" if d.a == 0 else f"{d.a:,} mention it"
     text = (
         f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected if "
         f"{a.drug.name} made no difference."
     )
-    text += " Reports can point to a problem, but they cannot show how often it happens or prove the cause."
-    name = registry.get(d.source_name).name
+    text += " Reports cannot show how often it happens, or prove the cause."
+    name = plain_source(registry.get(d.source_name).name)
     return Statement(text, name, evidence_ids=[x.id for x in a.evidence_by_kind("reports")])
 
 
 def _causes(a: Answer) -> Statement | None:
-    recs = [e for e in a.evidence_by_kind("confounding") if e.data.confounders]
+    """Other causes that are more common in the drug's reports than in all reports (at least 3 reports)."""
+
+    def enriched(r: dict) -> bool:
+        share = r.get("share_drug_cases") or 0
+        if r.get("kind") == "codrug":
+            return False
+        return r["drug_cases"] >= 3 and share >= 0.05 and share > 1.5 * (r.get("share_all_cases") or 0)
+
+    recs = [e for e in a.evidence_by_kind("confounding") if any(enriched(r) for r in e.data.confounders)]
     if not recs:
         return None
     e = max(recs, key=lambda r: r.data.drug_cases)
-    rows = [r for r in e.data.confounders if (r.get("share_drug_cases") or 0) >= 0.01][:2]
-    if not rows:
-        return None
+    rows = [r for r in e.data.confounders if enriched(r)][:2]
     bits = [
         f"{round(100 * r['share_drug_cases'])}% also mention {r['name']} "
         f"(against {round(100 * (r.get('share_all_cases') or 0))}% of all reports)"
         for r in rows
     ]
     text = f"In reports about {a.drug.name}, {and_list(bits)}: other possible reasons for it."
-    return Statement(sentence(text), e.source, evidence_ids=[e.id])
+    return Statement(sentence(text), plain_source(e.source), evidence_ids=[e.id])
 
 
 def _class(a: Answer) -> Statement | None:
@@ -103,7 +113,7 @@ def _class(a: Answer) -> Statement | None:
             text = (
                 f"{d.members_labelled} of {d.members_with_label_data} similar medicines list it on their label"
             )
-            return Statement(sentence(text), e.source, evidence_ids=[e.id])
+            return Statement(sentence(text), "DrugCentral classes and label data", evidence_ids=[e.id])
     return None
 
 
@@ -135,7 +145,7 @@ def _surge(a: Answer) -> Statement | None:
                 f"Reports rose sharply in {s['year']}, as happens after news coverage: more reports need not mean "
                 "more harm"
             )
-            return Statement(sentence(text), e.source, evidence_ids=[e.id])
+            return Statement(sentence(text), plain_source(e.source), evidence_ids=[e.id])
     return None
 
 
@@ -147,7 +157,7 @@ def _timing(a: Answer) -> Statement | None:
                 f"In {d.cases_with_usable_dates} reports with dates, it started a median of "
                 f"{d.median_days:.0f} days after the first dose"
             )
-            return Statement(sentence(text), e.source, evidence_ids=[e.id])
+            return Statement(sentence(text), plain_source(e.source), evidence_ids=[e.id])
     return None
 
 

@@ -349,8 +349,6 @@ def test_real_answer_in_chromium(browser, real_store: Path, tmp_path: Path) -> N
     assert page.locator("header .grade-badge").is_visible()
     assert page.locator("header .grade-badge").get_attribute("data-grade") == grade_slug(answer.verdict.grade)
 
-    if not any(sec.layer == "professional" for sec in build_article(answer).sections):
-        page.close()
-        pytest.xfail("article.py does not mark any section layer='professional' yet (rewrite in progress)")
+    assert any(sec.layer == "professional" for sec in build_article(answer).sections)
     _check_contract(page)
     page.close()

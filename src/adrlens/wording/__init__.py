@@ -9,6 +9,7 @@ from adrlens.model import GRADES, Answer, Layers
 from adrlens.verdict import GRADE_MEANING
 from adrlens.wording.about import about_condition, about_drug, condition_passages
 from adrlens.wording.advice import what_to_do
+from adrlens.wording.figure import plain_figure
 from adrlens.wording.phrases import GRADE_LABELS, INDICATION_LABEL, JARGON, jargon_in
 from adrlens.wording.short_answer import short_answer
 from adrlens.wording.why import why
@@ -31,7 +32,7 @@ def compose(a: Answer) -> Layers:
         about_drug=about_drug(a),
         about_condition=about_condition(a),
         why=why(a),
-        figure=None,
+        figure=plain_figure(a),
         for_professionals={
             "grade": a.verdict.grade,
             "grade_label": grade_label(a),

@@ -630,7 +630,8 @@ def test_forest_svg_handles_none_and_draws_reference_lines() -> None:
     root = _svg(s)
     assert root.tag.endswith("svg") and "amlodipine &amp; neuropathy" in s
     assert "ROR / EBGM (log scale; 1 = as expected)" in s and "IC (0 = as expected)" in s
-    assert "not available" in s  # the polyneuropathy row without any measure
+    # The polyneuropathy row has no reports (a = 0): not drawn, only counted in the description.
+    assert ">polyneuropathy<" not in s and "1 row(s) with no reports are not drawn" in s
     assert "nan" not in s.lower() and "None" not in s
     # The CI of 18.89 and the point 0.99 are inside the drawn axis: tick labels span them.
     ticks = [float(t) for t in re.findall(r'text-anchor="middle">([0-9.]+)</text>', s)]

@@ -20,6 +20,7 @@ from adrlens.build import ensure_store
 from adrlens.evidence import PROVIDERS, EvidenceQuery, EvidenceSettings
 from adrlens.evidence.reports import chart_data, describe_sources
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence
+from adrlens.related import related
 from adrlens.signals import rules
 from adrlens.store import db, queries
 from adrlens.verdict import grade
@@ -97,7 +98,7 @@ class Engine:
             evidence=ev,
             verdict=verdict,
             charts=charts,
-            related=self._related(d.name, c.label, narrow),
+            related=self._related(d.name, c.label, narrow, broad),
             methods=self._methods(),
             action=action.to_dict(),
             generated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -129,12 +130,8 @@ class Engine:
         except Exception:  # a PT with no description is not an error for the answer
             return None
 
-    def _related(self, drug: str, label: str, narrow: list[str]) -> dict:
-        drug_top = queries.top_signals_for_drug(self.con, drug, exclude_pts=narrow, min_cases=rules.MIN_CASES)
-        cond_top = queries.top_drugs_for_pts(self.con, narrow, exclude_drug=drug, min_cases=rules.MIN_CASES)
-        questions = [f"Can {drug} cause {r['pt']}?" for r in drug_top[:3]]
-        questions += [f"Can {r['drug']} cause {label.lower()}?" for r in cond_top[:3]]
-        return {"drug_top_signals": drug_top, "condition_top_drugs": cond_top, "questions": questions}
+    def _related(self, drug: str, label: str, narrow: list[str], broad: list[str]) -> dict:
+        return related(self.con, drug, label, narrow, broad, self.settings)
 
     def _methods(self) -> dict:
         if self._methods_cache is None:

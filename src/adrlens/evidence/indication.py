@@ -296,6 +296,51 @@ def _treated_names(decisive: list[dict]) -> list[str]:
     return list(names.values())[:3]
 
 
+def _all_matches(
+    terms: list[tuple[str, str]], treated: list[_Treated], reported: list[dict], ont: Ontology
+) -> list[dict]:
+    """The matches of the condition's terms with the treated diseases and the reported indications, MEDI
+    corroborated: the ones with ``deciding`` decide."""
+    matches = _matches(terms, treated, ont)
+    for r in reported:
+        for term, kind in terms:
+            # Reported indications are MedDRA PTs, so only an exact PT counts; a top indication must be frequent.
+            if r["indication"] == term and (r["cases"] >= 2 or (r["share"] or 0) >= 0.05):
+                matches.append(
+                    {
+                        "pt": term,
+                        "term": kind,
+                        "indication": term,
+                        "source": f"reports ({registry.get(r['source']).short})",
+                        "match": "exact",
+                        "deciding": False,
+                        "relation": None,
+                        "cases": r["cases"],
+                        "share": r["share"],
+                    }
+                )
+    _corroborate_medi(matches)
+    return matches
+
+
+def treats(
+    con: duckdb.DuckDBPyConnection,
+    drug: str,
+    pts: Sequence[str],
+    settings: SignalSettings,
+    condition: str | None = None,
+    ont: Ontology | None = None,
+) -> bool:
+    """The decision of `indication_overlap` alone: does a high-precision source say the drug treats the
+    condition (or a disease it is a sign of)? For checking many drug x condition pairs with one `ontology`."""
+    drug = drug.lower().strip()
+    ont = ont or ontology(con)
+    ordered = list(dict.fromkeys(p.lower().strip() for p in pts if p and p.strip()))
+    reported, _ = _reported(con, drug, settings)
+    matches = _all_matches(_terms(ordered, (), condition), _treated(con, drug, ont), reported, ont)
+    return any(m["deciding"] for m in matches)
+
+
 def indication_overlap(
     con: duckdb.DuckDBPyConnection,
     drug: str,
@@ -317,25 +362,7 @@ def indication_overlap(
     treated = _treated(con, drug, ont)
     reported, drug_cases_with_ind = _reported(con, drug, settings)
     terms = _terms(ordered, norm_pts(list(broad)), condition)
-    matches = _matches(terms, treated, ont)
-    for r in reported:
-        for term, kind in terms:
-            # Reported indications are MedDRA PTs, so only an exact PT counts; a top indication must be frequent.
-            if r["indication"] == term and (r["cases"] >= 2 or (r["share"] or 0) >= 0.05):
-                matches.append(
-                    {
-                        "pt": term,
-                        "term": kind,
-                        "indication": term,
-                        "source": f"reports ({registry.get(r['source']).short})",
-                        "match": "exact",
-                        "deciding": False,
-                        "relation": None,
-                        "cases": r["cases"],
-                        "share": r["share"],
-                    }
-                )
-    _corroborate_medi(matches)
+    matches = _all_matches(terms, treated, reported, ont)
     decisive = [m for m in matches if m["deciding"]]
     known_sources = sorted({t.source for t in treated})
     data = IndicationData(

@@ -19,7 +19,8 @@ COLOURS = {"ror": "#1f4e99", "ebgm": "#c25400", "ic": "#2b7a3d", "grid": "#d9dde
 # Ticks for log-scale ratio axes; the ones inside the drawn range are used.
 LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 # Intervals beyond these are clipped (drawn with an arrow) so one wild CI cannot flatten the rest.
-RATIO_LIMITS = (0.01, 1000.0)
+# 0.1-100 on the log axis: one report with an expected count near 0 (ROR in the thousands) gets an arrow.
+RATIO_LIMITS = (0.1, 100.0)
 IC_LIMITS = (-4.0, 8.0)  # the same for IC: a = 0 gives IC025 near -11, which would squash every other row
 
 
@@ -52,6 +53,9 @@ def _svg_open(width: int, height: int, title: str, desc: str) -> list[str]:
     ]
 
 
+svg_open = _svg_open  # the opening every figure shares (role, aria-label, <title>, <desc>), for plain_figure
+
+
 def _empty(title: str, message: str, width: int = 640) -> str:
     parts = _svg_open(width, 60, title, message)
     parts.append(f'<text x="8" y="44" fill="{COLOURS["ref"]}">{escape(message)}</text>')
@@ -66,11 +70,11 @@ class _LogAxis:
         vals = [v for v in values if v > 0] + [1.0]  # the null line at 1 is always shown
         lo = max(min(vals), RATIO_LIMITS[0])
         hi = min(max(vals), RATIO_LIMITS[1])
-        # Pad by a bit in log space; widen a degenerate range so a single value still has an axis.
-        lo, hi = lo / 1.5, hi * 1.25
+        # Pad by a bit in log space, never beyond the limits; widen a degenerate range so one value has an axis.
+        lo, hi = max(lo / 1.5, RATIO_LIMITS[0]), min(hi * 1.25, RATIO_LIMITS[1])
         if hi / lo < 4:
             mid = math.sqrt(lo * hi)
-            lo, hi = mid / 2, mid * 2
+            lo, hi = max(mid / 2, RATIO_LIMITS[0]), min(mid * 2, RATIO_LIMITS[1])
         self.lo, self.hi, self.x0, self.x1 = lo, hi, x0, x1
 
     def x(self, v: float) -> float:
@@ -130,7 +134,7 @@ def _interval_line(x_lo: float, x_hi: float, y: float, colour: str, clip_lo: boo
     out = [f'<line x1="{x_lo:.1f}" y1="{y:.1f}" x2="{x_hi:.1f}" y2="{y:.1f}" stroke="{colour}" stroke-width="2"/>']
     for x, clipped, d in ((x_lo, clip_lo, -1), (x_hi, clip_hi, 1)):
         if clipped:  # an arrow head says "goes on beyond the axis"
-            out.append(f'<path d="M{x:.1f},{y:.1f} l{-6 * d},-4 l0,8 z" fill="{colour}"/>')
+            out.append(f'<path class="clipped" d="M{x:.1f},{y:.1f} l{-6 * d},-4 l0,8 z" fill="{colour}"/>')
         else:
             out.append(f'<line x1="{x:.1f}" y1="{y - 4:.1f}" x2="{x:.1f}" y2="{y + 4:.1f}" stroke="{colour}"/>')
     return out
@@ -154,10 +158,14 @@ def _truncate(text: str, n: int) -> str:
 def forest_svg(rows: list[dict[str, Any]], title: str) -> str:
     """Forest plot: per row (a PT or the concept, per source) the ROR with its 95% CI and the EBGM with
     EB05-EB95 on a shared log axis with a line at 1, and, when any row has it, the IC with IC025-IC975 on a
-    linear axis with a line at 0. Rows without any value are listed with "not available"."""
-    rows = [r for r in (rows or []) if isinstance(r, dict)]
+    linear axis with a line at 0. Rows with no reports (a = 0) are not drawn: a row with no report has no
+    estimate, and a Haldane-corrected point would look like one. Rows with reports but no value are listed with
+    "not available". Ratios beyond RATIO_LIMITS are drawn to the edge with an arrow."""
+    given = [r for r in (rows or []) if isinstance(r, dict)]
+    rows = [r for r in given if (a := num(r.get("a"))) is None or a > 0]  # a row without a count is kept
     if not rows:
-        return _empty(title, "No disproportionality measures are available for this question.")
+        msg = "No reports of it with this drug, so there is no measure to draw." if given else ""
+        return _empty(title, msg or "No disproportionality measures are available for this question.")
     ratio_vals: list[float] = []
     ic_vals: list[float] = []
     for r in rows:
@@ -167,16 +175,21 @@ def forest_svg(rows: list[dict[str, Any]], title: str) -> str:
     if not has_ratio and not has_ic:
         return _empty(title, "Measures could not be computed for these rows (too few reports).")
 
-    label_w, row_h, top, legend_h = 260, 34, 56, 28
+    label_w, row_h, top, legend_h = 300, 34, 56, 28
     ratio_w = 380 if has_ratio else 0
     ic_w = 220 if has_ic else 0
     gap = 30 if has_ratio and has_ic else 0
     width = label_w + ratio_w + gap + ic_w + 20
     height = top + row_h * len(rows) + 40 + legend_h
     plot_top, plot_bottom = top, top + row_h * len(rows)
+    left_out = len(given) - len(rows)
     desc = (
         "Each row shows a reporting measure with its interval. Ratios (ROR, EBGM) on a log scale: above 1 means "
-        "more reports than expected. IC on a log2 scale: above 0 means more reports than expected."
+        "more reports than expected. IC on a log2 scale: above 0 means more reports than expected. Arrows mark "
+        f"intervals beyond the axis ({_fmt_tick(RATIO_LIMITS[0])} to {_fmt_tick(RATIO_LIMITS[1])})."
+        + (f" {left_out} row(s) with no reports are not drawn." if left_out else "")
+        + " Rows: "
+        + "; ".join(" ".join(_row_label(r)) for r in rows)
     )
     parts = _svg_open(width, height, title, desc)
 
@@ -228,10 +241,13 @@ def forest_svg(rows: list[dict[str, Any]], title: str) -> str:
             )
         label, sub = _row_label(r)
         parts.append(
-            f'<text x="8" y="{yc - 2:.1f}" fill="{COLOURS["text"]}">{escape(_truncate(label, 38))}'
+            f'<text x="8" y="{yc - 2:.1f}" fill="{COLOURS["text"]}">{escape(_truncate(label, 40))}'
             f"<title>{escape(label)}</title></text>"
         )
-        parts.append(f'<text x="8" y="{yc + 12:.1f}" font-size="10.5" fill="#666">{escape(_truncate(sub, 48))}</text>')
+        parts.append(
+            f'<text x="8" y="{yc + 12:.1f}" font-size="10.5" fill="#666">{escape(_truncate(sub, 50))}'
+            f"<title>{escape(sub)}</title></text>"
+        )
         drawn = False
         if rx:
             for key, lo_k, hi_k, colour, dy, shape in (

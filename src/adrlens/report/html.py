@@ -18,6 +18,7 @@ from adrlens.model import Answer
 from adrlens.report.article import build_article, source_names, text
 from adrlens.report.charts import forest_svg, trend_svg
 from adrlens.report.doc import Article, Section, layer_runs
+from adrlens.report.plain_figure import plain_figure
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -43,7 +44,8 @@ def _trend_series(trend: Any) -> list[tuple[str, list[dict]]]:
 
 
 def chart_figures(answer: Answer) -> dict[str, list[dict[str, Markup | str]]]:
-    """The SVG figures of the article with captions, by chart name ('measures', 'trend')."""
+    """The SVG figures of the article with captions, by chart name ('measures', 'trend', and 'plain': the
+    patients' figure of `report.plain_figure`, with "alt" and "source" too)."""
     charts = answer.charts if isinstance(answer.charts, dict) else {}
     drug, cond = text(answer.drug.name), text(answer.condition.label)
     out: dict[str, list[dict[str, Markup | str]]] = {}
@@ -75,6 +77,9 @@ def chart_figures(answer: Answer) -> dict[str, list[dict[str, Markup | str]]]:
         )
     if figs:
         out["trend"] = figs
+    plain = plain_figure(answer)
+    if plain:
+        out["plain"] = [{**plain, "svg": Markup(plain["svg"])}]
     return out
 
 

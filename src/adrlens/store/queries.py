@@ -253,7 +253,8 @@ def cases_in_store(con: duckdb.DuckDBPyConnection, ingredients: list[str]) -> di
 def top_signals_for_drug(
     con: duckdb.DuckDBPyConnection, ingredient: str, exclude_pts: list[str], min_cases: int, limit: int = 5
 ) -> list[dict[str, Any]]:
-    """The drug's strongest other pairs (by EB05) in the source holding most of its reports."""
+    """The drug's signalling pairs in the source holding most of its reports: the ones its labels list first
+    (``labelled``), then by EB05."""
     top = con.execute(
         "SELECT source FROM report_drug WHERE ingredient = ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
         [_key(ingredient)],
@@ -262,9 +263,11 @@ def top_signals_for_drug(
         return []
     return _dicts(
         con.execute(
-            """SELECT pt, source, a, eb05, ror_lo FROM pair_stats WHERE source = ? AND ingredient = ? AND a >= ?
-               AND NOT list_contains(?, pt) ORDER BY eb05 DESC NULLS LAST, pt LIMIT ?""",
-            [top[0][0], _key(ingredient), min_cases, exclude_pts, limit],
+            """SELECT pt, source, a, eb05, ror_lo,
+                      pt IN (SELECT pt FROM label_effect WHERE ingredient = $2) AS labelled
+               FROM pair_stats WHERE source = $1 AND ingredient = $2 AND a >= $3 AND signal
+               AND NOT list_contains($4, pt) ORDER BY labelled DESC, eb05 DESC NULLS LAST, pt LIMIT $5""",
+            [top[0][0], _key(ingredient), min_cases, _keys(exclude_pts), limit],
         )
     )
 
@@ -272,12 +275,14 @@ def top_signals_for_drug(
 def top_drugs_for_pts(
     con: duckdb.DuckDBPyConnection, pts: list[str], exclude_drug: str, min_cases: int, limit: int = 5
 ) -> list[dict[str, Any]]:
-    """The drugs most disproportionately reported with any of the PTs (by their best EB05 over sources)."""
+    """The drugs with a signalling pair for any of the PTs, each once, by its best EB05 over PTs and sources
+    (the source and counts of that best pair)."""
     return _dicts(
         con.execute(
-            """SELECT ingredient AS drug, source, max(a) AS a, max(eb05) AS eb05, max(ror_lo) AS ror_lo
-               FROM pair_stats WHERE list_contains(?, pt) AND a >= ? AND ingredient <> ? GROUP BY 1, 2
-               ORDER BY max(eb05) DESC NULLS LAST, 1 LIMIT ?""",
-            [pts, min_cases, _key(exclude_drug), limit],
+            """SELECT ingredient AS drug, source, pt, a, eb05, ror_lo FROM pair_stats
+               WHERE list_contains($1, pt) AND a >= $2 AND ingredient <> $3 AND signal
+               QUALIFY row_number() OVER (PARTITION BY ingredient ORDER BY eb05 DESC NULLS LAST, a DESC, source) = 1
+               ORDER BY eb05 DESC NULLS LAST, drug LIMIT $4""",
+            [_keys(pts), min_cases, _key(exclude_drug), limit],
         )
     )

@@ -126,18 +126,29 @@ def test_trend_svg_has_text_alternatives() -> None:
 
 
 @pytest.fixture(scope="module")
-def amlodipine(real_store: Path):
+def engine(real_store: Path):
     eng = Engine(real_store)
-    yield eng.answer("Can amlodipine cause peripheral neuropathy?")
+    yield eng
     eng.close()
 
 
-def test_plain_figure_amlodipine(amlodipine) -> None:
-    fig = plain_figure(amlodipine)
-    if fig is None:
-        return
+@pytest.fixture(scope="module")
+def amlodipine(engine):
+    return engine.answer("Can amlodipine cause peripheral neuropathy?")
+
+
+def test_plain_figure_shows_something_only_when_there_is_something(engine, amlodipine) -> None:
+    # No rate on a label and no report of the narrow terms: nothing to draw.
+    assert amlodipine.layers.figure is None and plain_figure(amlodipine) is None
+    # The label gives oedema rates on amlodipine against placebo: the patient sees those two bars.
+    ankles = engine.answer("Can amlodipine cause swollen ankles?")
+    assert ankles.layers.figure["kind"] == "label_vs_placebo"
+    on, off = (b["value"] for b in ankles.layers.figure["bars"])
+    assert on > off
+    fig = plain_figure(ankles)
     assert set(fig) == {"svg", "caption", "alt", "source"}
-    _parse(fig["svg"])
+    root = _parse(fig["svg"])
+    assert root.get("role") == "img" and root.get("aria-label")
     for k in ("svg", "caption", "alt"):
         assert not JARGON.search(fig[k]), (k, fig[k])
 

@@ -27,9 +27,11 @@ from adrlens.model import (
     IndicationData,
     InverseData,
     LabelData,
+    Layers,
     LiteratureData,
     Reason,
     ReportData,
+    Statement,
     TemporalityData,
     Verdict,
 )
@@ -43,6 +45,7 @@ from adrlens.report import (
     validate_answer_json,
 )
 from adrlens.report.schema import build_schema, schema_text
+from adrlens.wording.advice import GENERAL_ADVICE
 
 ROOT = Path(__file__).resolve().parents[1]
 FAERS = "FAERS 2022Q3 (primary suspect)"
@@ -335,11 +338,28 @@ def amlodipine_answer() -> Answer:
             "thresholds": {"ror": "ROR025 > 1", "ic": "IC025 > 0", "ebgm": "EB05 >= 2"},
             "software_version": "adrlens 0.1.0",
         },
-        safety=[
-            "Talk to your doctor or pharmacist about numbness or tingling.",
-            "Do not stop or change amlodipine without talking to a clinician.",
-            "Seek urgent care for sudden weakness or numbness spreading upwards.",
-        ],
+        layers=Layers(
+            short_answer=[
+                "Possibly, but this is not an established side effect of amlodipine.",
+                "If you have symptoms, talk to your doctor or pharmacist.",
+            ],
+            what_to_do=[
+                Statement("Talk to your doctor or pharmacist about numbness or tingling.", "adrlens condition actions"),
+                Statement(
+                    "Do not stop taking amlodipine or change the dose on your own: talk to your prescriber first.",
+                    "adrlens general advice",
+                    kind="general",
+                ),
+                Statement(
+                    "Get urgent medical care for sudden weakness or numbness spreading upwards.",
+                    "adrlens condition catalogue",
+                    kind="warning_signs",
+                ),
+            ],
+            about_drug=[Statement("Amlodipine is a calcium channel blocker, a blood pressure medicine.", "MedQuAD")],
+            about_condition=[Statement("Damage to the nerves outside the brain and spinal cord.", "NINDS")],
+            why=[Statement("Its label lists it only among rare events, with no rate given.", "SIDER 4.1")],
+        ),
         generated_at="2025-01-01T00:00:00Z",
     )
 
@@ -428,17 +448,23 @@ def test_schema_rejects_missing_field_and_dangling_reason() -> None:
 SECTIONS = [
     "# Can Norvasc cause pins and needles?",
     "## The short answer",
-    "## The drug: amlodipine",
-    "## The condition: Peripheral neuropathy",
-    "## What the evidence says",
-    "### On the label",
-    "### Studies and literature",
-    "### Spontaneous reports",
-    "### Other explanations (confounding)",
-    "## Why this grade",
     "## What to do",
+    "## About amlodipine",
+    "## About peripheral neuropathy",
+    "## Why we say this",
     "## Related questions",
-    "## Methods",
+    "## For professionals",
+    "### The grade",
+    "### The drug in detail: amlodipine",
+    "### The condition in detail: Peripheral neuropathy",
+    "### What the evidence says",
+    "#### On the label",
+    "#### Studies and literature",
+    "#### Spontaneous reports",
+    "#### Other explanations (confounding)",
+    "### How the grade was reached",
+    "### Related signals",
+    "### Methods (READUS-PV)",
 ]
 
 
@@ -451,7 +477,8 @@ def test_markdown_sections_in_order_with_numbers_and_sources() -> None:
     md = render_markdown(amlodipine_answer())
     heads = [ln for ln in md.splitlines() if ln.startswith("#")]
     assert heads == SECTIONS
-    assert md.index("Possibly, but rarely reported") < md.index("## The drug")
+    assert md.index("Possibly, but this is not an established") < md.index("## What to do") < md.index("## About")
+    assert md.index("## Why we say this") < md.index("## For professionals") < md.index("### The grade")
     assert "**probable**" in md and "(this answer)" in md
     assert "insufficient evidence" in md and 'not a "no"' in md  # the grade scale explained
     # Drug facts carry their sources.
@@ -476,8 +503,8 @@ def test_markdown_sections_in_order_with_numbers_and_sources() -> None:
     assert "[FAERS 2022Q3 (primary suspect); `confounding:FAERS 2022Q3:diabetes`]" in md
     assert "(evidence: `label:SIDER 4.1:neuropathy peripheral`, `label:SIDER 4.1:paraesthesia`)" in md
     # Safety and red flags.
-    assert "Do not stop or change amlodipine without talking to a clinician." in md
-    assert "Get urgent care for:** sudden weakness of the legs or arms" in md
+    assert md.count("Do not stop taking amlodipine or change the dose on your own") == 1
+    assert "Get urgent medical care for sudden weakness" in md
     assert "Can amlodipine cause oedema peripheral?" in md
     assert "- **Deduplication:** latest version per caseid" in md
     assert "- **Thresholds:** Ror: ROR025 > 1" not in md  # > escaped in Markdown
@@ -486,14 +513,15 @@ def test_markdown_sections_in_order_with_numbers_and_sources() -> None:
 
 def test_markdown_empty_answer_says_not_available() -> None:
     a = amlodipine_answer()
-    a.evidence, a.charts, a.related, a.methods, a.safety = [], {}, {}, {}, []
+    a.evidence, a.charts, a.related, a.methods, a.layers = [], {}, {}, {}, Layers()
     a.verdict.reasons, a.verdict.grade = [], "insufficient evidence"
     a.drug.profile, a.condition.description = None, None
     md = render_markdown(a)
     assert "No label source" in md and "not available" in md
-    assert "Do not stop or change a medicine without talking to a clinician first." in md  # default safety
+    assert GENERAL_ADVICE[0].text in md  # the general advice, when nothing fitted to the condition is known
     assert "## Related questions" not in md
-    assert [h for h in SECTIONS if h != "## Related questions"] == [ln for ln in md.splitlines() if ln.startswith("#")]
+    gone = {"## Related questions", "### Related signals"}
+    assert [h for h in SECTIONS if h not in gone] == [ln for ln in md.splitlines() if ln.startswith("#")]
     _no_missing_tokens(md)
 
 
@@ -596,7 +624,9 @@ def test_html_is_self_contained_with_charts() -> None:
     assert 'data-grade="probable"' in html
     text_only = re.sub(r"<[^>]+>", " ", html)
     _no_missing_tokens(text_only)
-    for sec in ("The short answer", "The drug", "What the evidence says", "Why this grade", "What to do", "Methods"):
+    for sec in ("The short answer", "What to do", "About amlodipine", "Why we say this", "For professionals"):
+        assert sec in text_only
+    for sec in ("What the evidence says", "How the grade was reached", "Methods (READUS-PV)"):
         assert sec in text_only
 
 

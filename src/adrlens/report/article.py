@@ -40,6 +40,7 @@ from adrlens.report.doc import (
 from adrlens.report.evidence_sections import EVIDENCE_ORDER, INVERSE_CAVEAT, REPORTS_CAVEAT, evidence_sections
 from adrlens.verdict import GRADE_MEANING
 from adrlens.wording import grade_label
+from adrlens.wording.advice import GENERAL_ADVICE
 
 # The tree and the value helpers are re-exported: `from adrlens.report.article import Seg, text` works.
 __all__ = [
@@ -116,8 +117,8 @@ def _short_answer_section(a: Answer) -> Section:
 
 
 def _what_to_do_section(a: Answer) -> Section:
-    items = a.layers.what_to_do
-    blocks = [_statements(items, cls="advice")] if items else []
+    items = a.layers.what_to_do or list(GENERAL_ADVICE)
+    blocks = [_statements(items, cls="advice")]
     blocks.append(para(T(DISCLAIMER), cls="muted"))
     return Section("what_to_do", "What to do", blocks)
 

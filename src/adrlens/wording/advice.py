@@ -21,6 +21,10 @@ CATALOGUE = "adrlens condition catalogue"
 ACTION_SOURCE = "adrlens condition actions"
 GENERAL_SOURCE = "adrlens general advice"
 MEDWATCH = "FDA MedWatch (https://www.fda.gov/safety/medwatch)"
+# What to do when nothing fitted to the condition is known (an answer built without its layers).
+GENERAL_ADVICE = (
+    Statement("Talk to your doctor or pharmacist about any symptom you think may be a side effect.", GENERAL_SOURCE),
+)
 DO_NOT_STOP = "Do not stop taking {drug} or change the dose on your own: talk to your prescriber first."
 
 

@@ -78,7 +78,7 @@ def test_answer_json_is_plain_json_without_nan_and_follows_the_schema(engine: En
         assert json.loads(text)["schema_version"] == SCHEMA_VERSION
         assert validate_answer_json(d) == []
         md, html = render_markdown(a), render_html(a)
-        assert "<svg" in html and "Do not stop" in md
+        assert "<svg" in html and "## What to do" in md and a.layers.what_to_do
         # No undefined value leaks to a person ("None of the terms ..." is English, not a leak).
         assert not re.search(r"\b(nan|NaN|inf)\b", md)
         assert not re.search(r"[=:(] ?None\b|\bNone[),]|\bNone$", md, re.M)

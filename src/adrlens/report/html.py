@@ -1,7 +1,8 @@
 """The answer article as one self-contained HTML file: inline CSS, inline SVG charts, no scripts, no CDN.
 
-The only external addresses are PubMed links (<a href>) built from all-digit PMIDs. Every value from the
-Answer is escaped by Jinja2's autoescape; the charts escape their own text (charts.py).
+The only external addresses are links (<a href>, never loaded): PubMed links built from all-digit PMIDs,
+and the http(s) pages of the plain part's sources (MedlinePlus, NINDS, FDA). Every value from the Answer is
+escaped by Jinja2's autoescape; the charts escape their own text (charts.py).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from adrlens.jsonsafe import finite
 from adrlens.model import Answer
 from adrlens.report.charts import COLOURS, svg_open
 
-WIDTH, BAR_X, BAR_W = 560, 190, 300
+WIDTH, BAR_X, BAR_W = 580, 215, 300
 _BAR_COLOURS = (COLOURS["ror"], "#8a8f98")
 
 

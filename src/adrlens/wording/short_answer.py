@@ -12,13 +12,16 @@ from adrlens.model import Answer, Evidence, LabelData, ReportData
 from adrlens.wording.advice import higher_risk, short_action
 from adrlens.wording.phrases import PLACEBO, and_list, per_100, report_system, sentence
 
-_PCT = re.compile(r"(\d+(?:\.\d+)?)%")
+_RARE = re.compile(r"\b(very )?rare\b", re.I)
+_PT_PCT = re.compile(r"(?:^|; )([^:;()]+): (\d+(?:\.\d+)?)%")
 _VS_PLACEBO = re.compile(r"(\d+(?:\.\d+)?)% vs placebo (\d+(?:\.\d+)?)%")
 # Words that mark a listed cause of a condition as a medicine rather than a disease or a habit.
 _MEDICINE_WORDS = re.compile(
     r"\b(drugs?|medicines?|medications?|antibiotics?|chemotherapy|vaccines?|analogues?|inhibitors?|"
     r"blockers?|statins?|steroids?|corticosteroids?|antidepressants?|antipsychotics?|diuretics?|nsaids?|"
-    r"opioids?|anticoagulants?|antiepileptics?|anticonvulsants?|immunosuppressants?)\b",
+    r"opioids?|anticoagulants?|antiepileptics?|anticonvulsants?|immunosuppressants?|sedatives?|hypnotics?|"
+    r"antihypertensives?|retinoids?|therap(?:y|ies)|hormones?|antibacterials?|antivirals?|antifungals?|"
+    r"contraceptives?|antihistamines?|supplements?|agents?)\b",
     re.I,
 )
 
@@ -50,7 +53,7 @@ def label_sentence(a: Answer) -> str:
     listed = [e.data for e in _labels(a) if e.data.listed_narrow_pts]
     if not listed:
         if any(e.data.drug_known for e in _labels(a)) and "indication" not in a.verdict.flags:
-            return "Its label, in the data here, does not list it."
+            return "The label data here do not list it."
         return ""
     for d in listed:
         m = _VS_PLACEBO.search(d.placebo_text or "")
@@ -63,14 +66,21 @@ def label_sentence(a: Answer) -> str:
         return "Its label warns about it."
     for d in listed:
         if d.strength == "frequency":
-            pcts = [float(x) for x in _PCT.findall(d.freq_text or "")]
+            # The rates of the condition's own terms only (freq_text also holds the related terms' rates).
+            own = {p.lower() for p in d.listed_narrow_pts}
+            pcts = [float(m.group(2)) for m in _PT_PCT.finditer(d.freq_text or "") if m.group(1).lower() in own]
             if pcts:
                 return f"Its label says it happens to {per_100(max(pcts))} who take it."
+    # A weak listing, said as the label data show it: uncertain causality, after marketing only, or rare.
     if any(d.uncertain_causality for d in listed):
         return "Its label lists it only among uncommon events where a link to the drug was uncertain."
+    if all(d.postmarketing_only for d in listed):
+        return "Its label lists it only among events reported after the drug came on the market, with no rate."
+    if any(_RARE.search(d.freq_text or "") for d in listed):
+        return "Its label lists it only as a rare event."
     if a.verdict.grade in ("established", "probable"):
         return "Its label lists it, but gives no rate."
-    return "Its label lists it only among rare events, with no rate given."
+    return "Its label lists it, but with no rate and no comparison with a dummy pill."
 
 
 def reports_sentence(a: Answer) -> str:
@@ -103,13 +113,15 @@ def reports_sentence(a: Answer) -> str:
 
 
 def _is_medicine(cause: str) -> bool:
-    """A listed cause that is a medicine: medicine words, or a name the drug vocabulary knows whole."""
+    """A listed cause that is a medicine: medicine words, or a part (split at commas and "and"/"or", notes
+    in brackets dropped) that the drug vocabulary knows as an ingredient."""
     if _MEDICINE_WORDS.search(cause):
         return True
     from adrlens.vocab.drugs import DrugVocabulary  # loaded already by the question's understanding
 
     vocab = DrugVocabulary.load()
-    return any(vocab.is_known(part.strip()) for part in cause.split(","))
+    bare = re.sub(r"\([^()]*\)", "", cause)
+    return any(vocab.is_known(part.strip()) for part in re.split(r",|\band\b|\bor\b", bare) if part.strip())
 
 
 def causes_sentence(a: Answer) -> str:
@@ -138,5 +150,6 @@ def short_answer(a: Answer) -> list[str]:
     parts = [lead, label, reports_sentence(a), risk[0].text if risk else causes_sentence(a), short_action(a)]
     parts = [sentence(x) for x in parts if x]
     if len(parts) > 4 and label:
-        parts[0:2] = [lead.rstrip(".") + ": " + label[:1].lower() + label[1:]]
+        joint = "; " if ":" in lead else ": "
+        parts[0:2] = [lead.rstrip(".") + joint + label[:1].lower() + label[1:]]
     return parts

@@ -13,6 +13,7 @@ from adrlens.model import Answer, Statement
 from adrlens.vocab.condition_text import condition_text, sentences_naming
 from adrlens.wording.drug_words import describe_drug
 from adrlens.wording.phrases import and_list, sentence
+from adrlens.wording.short_answer import causes_in_order
 
 CATALOGUE = "adrlens condition catalogue"
 
@@ -46,8 +47,9 @@ def about_condition(a: Answer) -> list[Statement]:
         t = str(definition["text"])
         plain = sentence("Put simply, it is " + t[:1].lower() + t[1:])
         out.append(Statement(plain, definition.get("source") or CATALOGUE))
-    causes = [c["text"] if isinstance(c, dict) else str(c) for c in desc.get("common_causes") or []]
-    listed = sentence(f"Common causes include {and_list(causes[:4])}") if causes else ""
+    other, meds = causes_in_order(a)
+    causes = [*other[:3], *meds[:2]]
+    listed = sentence(f"Common causes include {and_list(causes)}") if causes else ""
     if ct and ct.causes and (not listed or len(ct.causes.split()) <= len(listed.split())):
         out.append(Statement(ct.causes, ct.source, ct.url))
     elif listed:

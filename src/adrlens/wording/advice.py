@@ -25,7 +25,7 @@ MEDWATCH = "FDA MedWatch (https://www.fda.gov/safety/medwatch)"
 GENERAL_ADVICE = (
     Statement("Talk to your doctor or pharmacist about any symptom you think may be a side effect.", GENERAL_SOURCE),
 )
-DO_NOT_STOP = "Do not stop taking {drug} or change the dose on your own: talk to your prescriber first."
+DO_NOT_STOP = "Do not stop taking {drug} or change the dose on your own."
 
 
 @cache

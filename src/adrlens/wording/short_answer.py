@@ -124,21 +124,24 @@ def _is_medicine(cause: str) -> bool:
     return any(vocab.is_known(part.strip()) for part in re.split(r",|\band\b|\bor\b", bare) if part.strip())
 
 
-def causes_sentence(a: Answer) -> str:
-    """Other common causes, diseases and habits first, then "some other medicines" when the catalogue
-    lists medicines among the causes."""
-    if "indication" in a.verdict.flags or a.verdict.grade in ("established", "probable"):
-        return ""
+def causes_in_order(a: Answer) -> tuple[list[str], list[str]]:
+    """The condition's common causes (the catalogue), split into (diseases and habits, medicines)."""
     causes = [c["text"] if isinstance(c, dict) else str(c) for c in (a.condition.description or {}).get(
         "common_causes"
     ) or []]
-    if not causes:
+    meds = [c for c in causes if _is_medicine(c)]
+    return [c for c in causes if c not in meds], meds
+
+
+def causes_sentence(a: Answer) -> str:
+    """Other common causes, diseases and habits first, then "other medicines" when the catalogue lists
+    medicines among the causes."""
+    if "indication" in a.verdict.flags or a.verdict.grade in ("established", "probable"):
         return ""
-    other = [c for c in causes if not _is_medicine(c)][:3]
-    meds = any(_is_medicine(c) for c in causes)
-    names = [*other, "other medicines"] if meds else other
+    other, meds = causes_in_order(a)
     if not other:
         return ""
+    names = [*other[:3], "other medicines"] if meds else other[:3]
     return sentence(f"{and_list(names)} are common causes")
 
 

@@ -24,8 +24,9 @@ def _label(a: Answer) -> Statement | None:
     recs = [e for e in a.evidence_by_kind("label") if e.data.drug_known]
     if not recs:
         return None
-    text = label_sentence(a) or f"The label data here do not list it for {a.drug.name}."
     srcs = [LABEL_SOURCE_PLAIN.get(e.source, e.source) for e in recs if e.data.listed_narrow_pts]
+    text = label_sentence(a) if srcs else ""
+    text = text or f"None of the label sources with data on {a.drug.name} list it."
     return Statement(sentence(text), "; ".join(srcs) or "drug label data", evidence_ids=[e.id for e in recs])
 
 
@@ -51,7 +52,7 @@ def _literature(a: Answer) -> Statement | None:
     if pro and pro.data.n_articles:
         parts.append(f"{pro.data.n_articles} suggest {a.drug.name} may lower the risk, which is not established")
     if not parts:
-        text = f"No article in the literature sources here links {a.drug.name} to {a.condition.label.lower()}."
+        text = f"No published article in the sources here links it to {a.drug.name}."
     else:
         text = sentence(and_list(parts, "; and"))
     return Statement(text, LITERATURE_SOURCE, evidence_ids=[e.id for e in recs])
@@ -75,8 +76,7 @@ def _reports(a: Answer) -> Statement | None:
     system = system[:1].lower() + system[1:]
     got = "none mention it" if d.a == 0 else f"{d.a:,} mention it"
     text = (
-        f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected if "
-        f"{a.drug.name} made no difference."
+        f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected by chance."
     )
     text += " Reports cannot show how often it happens, or prove the cause."
     name = plain_source(registry.get(d.source_name).name)

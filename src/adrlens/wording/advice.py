@@ -101,7 +101,7 @@ def _action_lines(a: Answer) -> list[Statement]:
             out.append(Statement(sentence(f"The signs to act on: {and_list(signs)}"), CATALOGUE, kind="warning_signs"))
         return out
     if kind == "urgent_care":
-        what = and_list(signs) if signs else "severe or sudden symptoms"
+        what = and_list(signs, "or") if signs else "severe or sudden symptoms"
         return [
             Statement(sentence(f"Get urgent medical care straight away if you have {what}"), ref, kind="action"),
             Statement(

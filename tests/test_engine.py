@@ -30,8 +30,9 @@ def test_amlodipine_peripheral_neuropathy(engine: Engine) -> None:
     assert sider.data.freq_text is None and "No frequency" in sider.finding
     # The short answer (the acceptance of the article issue): not established; the label lists it only
     # without a rate; the reports do not show it more often than expected; other causes; what to do.
-    short = " ".join(a.layers.short_answer).lower()
-    assert 2 <= len(a.layers.short_answer) <= 4, a.layers.short_answer
+    layers = a.to_dict()["layers"]  # the JSON a program reads
+    short = " ".join(layers["short_answer"]).lower()
+    assert 2 <= len(layers["short_answer"]) <= 4, layers["short_answer"]
     assert "not an established side effect" in short
     assert "label" in short and ("no rate" in short or "uncertain" in short)
     assert "do not show it more often than expected" in short

@@ -206,3 +206,20 @@ def test_zip_member_names_in_any_case(tmp_path: Path, data_dir: Path) -> None:
             zf.write(f, f"ascii/{f.name}")
     s = ingest([z], tmp_path / "s.duckdb")
     assert s.cases == {"faers": 9}
+
+
+def test_latin1_repair_counts_each_bad_line_once_with_its_number() -> None:
+    """Bad bytes on lines 3 (twice) and 6: two repaired lines, the first example names line 3; the text
+    reads as written. (Linear in the file: bench/encoding.py times it.)"""
+    from adrlens.sources.base import FileResult
+    from adrlens.sources.reports.faers import _to_utf8
+
+    lines = ["h$a", "1$ok", "2$Soci\xe9t\xe9", "3$ok", "4$Caf\xe9 \u00fc", "5$Mus\xe9e"]
+    raw = b"\n".join(
+        ln.encode("utf-8") if i in (0, 1, 3, 4) else ln.encode("latin-1") for i, ln in enumerate(lines)
+    )
+    r = FileResult(source="faers", layout="faers", table_name="DEMO")
+    text = _to_utf8(raw, r).decode("utf-8")
+    assert text.splitlines() == lines
+    assert r.repaired["non-UTF-8 bytes read as Latin-1"] == 2
+    assert r.examples[("repaired", "non-UTF-8 bytes read as Latin-1")] == (3, "2$Soci\xe9t\xe9")

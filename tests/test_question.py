@@ -228,3 +228,44 @@ def test_why_and_from_phrasings() -> None:
     assert understand("Why does amlodipine cause edema?").drug.name == "amlodipine"
     u = understand("Can I get a rash from amoxicillin?")
     assert (u.drug.name, u.condition.concept_id, u.question.form) == ("amoxicillin", "rash", "y_from_x")
+
+
+# ---- questions that must not be answered as something else (issue 12, item 6) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Can amlodipine not cause cough?", "Why doesn't amlodipine cause cough?", "Does lisinopril never cause a rash?"],
+)
+def test_a_negated_question_is_refused_not_read_as_its_opposite(text: str) -> None:
+    with pytest.raises(ResolutionError, match="negat"):
+        understand(text)
+
+
+def test_a_question_that_conflicts_with_drug_or_condition_is_refused() -> None:
+    with pytest.raises(ResolutionError, match="give one or the other"):
+        understand("Can amlodipine cause cough?", drug="lisinopril", condition="rash")
+    with pytest.raises(ResolutionError, match="give one or the other"):
+        understand("Can amlodipine cause cough?", drug="amlodipine", condition="rash")
+    # The same question in other words is no conflict: a brand and lay words read as the same pair.
+    u = understand("Can Norvasc cause pins and needles?", drug="amlodipine", condition="peripheral neuropathy")
+    assert u.drug.name == "amlodipine" and u.condition.concept_id == "peripheral_neuropathy"
+
+
+def test_a_question_naming_two_drugs_is_refused_and_a_long_question_is_not_echoed_whole() -> None:
+    with pytest.raises(ResolutionError, match="several ingredients"):
+        understand("Can amlodipine and lisinopril cause cough?")
+    with pytest.raises(ResolutionError) as e:
+        understand("x" * 100_000)
+    assert len(str(e.value)) < 400
+
+
+def test_cli_ask_refuses_a_conflicting_question_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    # A real process: the question is checked before any store is opened or built.
+    res = subprocess.run(
+        [sys.executable, "-m", "adrlens.cli", "ask", "Can amlodipine cause cough?", "--drug", "lisinopril",
+         "--condition", "rash", "--store", str(tmp_path / "none.duckdb")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert res.returncode != 0 and "give one or the other" in res.stderr + res.stdout
+    assert "Traceback" not in res.stderr and not (tmp_path / "none.duckdb").exists()

@@ -390,7 +390,7 @@ def parse(text: str) -> Question:
     r = best or partial
     if r is None:
         raise ResolutionError(
-            f"could not find a drug and a condition in {text.strip()!r}. Ask like: {EXAMPLE} "
+            f"could not find a drug and a condition in {_short(text)!r}. Ask like: {EXAMPLE} "
             "(or give them separately: --drug amlodipine --condition tingling).",
             candidates=[],
         )
@@ -414,6 +414,47 @@ def list_question_drug(text: str) -> str | None:
 # Understanding
 
 
+# "Can X not cause Y?", "Why doesn't X cause Y": a negated question is refused, never read as "Can X cause Y".
+_NEGATED = re.compile(
+    r"\b(?:not|never|cannot|can't|doesn't|don't|won't|wouldn't|couldn't|isn't|aren't|shouldn't)\s+"
+    r"(?:\w+\s+)?(?:cause|causes|give|gives|lead|leads|trigger|triggers|make|makes|result|results|bring|"
+    r"brings|induce|induces|produce|produces|be caused|linked|associated|related)\b",
+    re.I,
+)
+
+
+def _refuse_negation(text: str | None) -> None:
+    if text and _NEGATED.search(" ".join(text.replace("\u2019", "'").split())):
+        raise ResolutionError(
+            "adrlens answers whether a drug can cause a condition; this question is negated ('not'). Ask it "
+            f"without the negation, like: {EXAMPLE}"
+        )
+
+
+def _refuse_conflict(text: str, d: ResolvedDrug, c: ResolvedCondition, scope: str) -> None:
+    """A question given with --drug/--condition must ask the same thing, or the article would be titled
+    with one question and answer another."""
+    try:
+        asked = parse(text)
+        qd = resolve_drug(asked.drug_text)
+        qc = resolve_condition_words(asked.condition_text, scope)
+    except ResolutionError as e:
+        raise ResolutionError(
+            f"the question {_short(text)!r} could not be read ({e}); give either a question or --drug and "
+            "--condition, not both"
+        ) from None
+    if qd.name != d.name or (qc.concept_id or qc.label) != (c.concept_id or c.label):
+        raise ResolutionError(
+            f"the question asks about {qd.name} and {qc.label.lower()}, but --drug/--condition say {d.name} and "
+            f"{c.label.lower()}: give one or the other"
+        )
+
+
+def _short(text: str, limit: int = 120) -> str:
+    t = " ".join(text.split())
+    return t if len(t) <= limit else t[: limit - 1] + "…"
+
+
 def understand(
     text: str | None = None,
     drug: str | None = None,
@@ -426,6 +467,7 @@ def understand(
     the question's wording. scope: 'narrow' (the concept's specific PTs) or 'broad' (related PTs too).
     Raises ResolutionError with candidates when a part is unknown or ambiguous."""
     notes: list[str] = []
+    _refuse_negation(text)
     if drug is not None or condition is not None:
         if not (drug and drug.strip()) or not (condition and condition.strip()):
             raise ResolutionError(
@@ -441,6 +483,8 @@ def understand(
         who = _clean_condition(_clean(text or ""))[1]
     d = resolve_drug(q.drug_text)
     c = resolve_condition_words(q.condition_text, scope)
+    if q.form == "separate" and text and text.strip():
+        _refuse_conflict(text, d, c, scope)
     notes += _drug_notes(q.drug_text, d)
     notes += _condition_notes(q.condition_text, c)
     if q.form.endswith("_swapped"):

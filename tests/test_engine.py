@@ -160,3 +160,22 @@ def test_the_same_question_gives_the_same_json(engine: Engine) -> None:
     for r in runs:
         r.pop("generated_at")
     assert json.dumps(runs[0], sort_keys=True) == json.dumps(runs[1], sort_keys=True)
+
+
+def test_the_same_question_gives_the_same_json_in_parallel_processes(real_store: Path, tmp_path: Path) -> None:
+    """Issue 12, item 12: byte-identical answers (but the time stamp) from processes run at once."""
+    q = "Can amlodipine cause peripheral neuropathy?"
+    cmd = [sys.executable, "-m", "adrlens.cli", "ask", q, "--format", "json", "--store", str(real_store)]
+    procs = [
+        subprocess.Popen([*cmd, "--out", str(tmp_path / f"a{i}.json")], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+        for i in range(3)
+    ]
+    for p in procs:
+        assert p.wait(timeout=600) == 0, p.stderr.read()
+    outs = []
+    for i in range(3):
+        d = json.loads((tmp_path / f"a{i}.json").read_text(encoding="utf-8"))
+        d.pop("generated_at")
+        outs.append(json.dumps(d))
+    assert outs[0] == outs[1] == outs[2]

@@ -207,3 +207,29 @@ def test_signal_cli_subgroups_and_bad_options(real_store: Path) -> None:
     assert 0 < out["table"]["a"] < 148  # a subgroup of the 148 RotaShield intussusception cases
     bad = runner.invoke(app, ["signal", "rotashield", "intussusception", "--store", str(real_store), "--years", "x"])
     assert bad.exit_code != 0
+
+
+@pytest.mark.parametrize(
+    ("subgroup", "message"),
+    [
+        ({"reporter_type": "physician"}, "held by no report"),
+        ({"age_band": "65+"}, "held by no report"),
+        ({"country": "ZZ"}, "held by no report"),
+        ({"year_from": 2030, "year_to": 2020}, "reversed"),
+        ({"year_from": 2030, "year_to": 2030}, "no report in the store falls in"),
+    ],
+)
+def test_a_subgroup_the_store_cannot_hold_is_refused(real_store: Path, subgroup: dict, message: str) -> None:
+    """Issue 12, item 7: an unknown value once counted nothing and showed "ROR 1.00 (0.00-255.60)"."""
+    from adrlens.errors import AdrlensError
+
+    with pytest.raises(AdrlensError, match=message):
+        lookup.signal("amlodipine", "peripheral oedema", store=real_store, subgroup=subgroup, extras=False)
+
+
+def test_a_subgroup_the_store_holds_is_counted(real_store: Path) -> None:
+    res = lookup.signal(
+        "amlodipine", "peripheral oedema", store=real_store, subgroup={"sex": "F", "age_band": "65-74"}, extras=False
+    )
+    counted = [r for r in res["sources"].values() if r["status"] == lookup.STATUS_COUNTED]
+    assert counted and all(r["table"]["settings"]["age_band"] == "65-74" for r in counted)

@@ -54,6 +54,7 @@ def signal(
         "count_tables": [],
     }
     with db.connect(path) as con:
+        check_subgroup(con, subgroup or {})
         present = drug_cases_by_source(con, d.name)
         available = sources_in_store(con)
         for src in sources or available:
@@ -74,3 +75,32 @@ def signal(
         if d.kind == "drug":
             out["count_tables"] = count_lookup(con, d.name, c.pts)
     return json_safe(out)
+
+
+# Subgroup keys and the report column each restricts.
+_SUBGROUP_COLUMNS = {"sex": "sex", "age_band": "age_band", "reporter_type": "reporter_type", "country": "country"}
+
+
+def check_subgroup(con, subgroup: dict) -> None:
+    """Refuse a subgroup the store cannot hold (a value no report carries, an empty or reversed year range),
+    naming the values it does hold: an unknown value would count nothing and look like a measurement."""
+    unknown = set(subgroup) - {*_SUBGROUP_COLUMNS, "year_from", "year_to"}
+    if unknown:
+        raise AdrlensError(f"unknown subgroup key(s): {', '.join(sorted(unknown))}")
+    for key, col in _SUBGROUP_COLUMNS.items():
+        val = subgroup.get(key)
+        if val is None:
+            continue
+        sql = f"SELECT DISTINCT {col} FROM report WHERE {col} IS NOT NULL ORDER BY 1"  # col: a constant above
+        held = [r[0] for r in con.execute(sql).fetchall()]
+        if val not in held:
+            shown = ", ".join(map(str, held[:30])) + (" ..." if len(held) > 30 else "")
+            raise AdrlensError(f"{key.replace('_', ' ')} {val!r} is held by no report in the store; it holds: {shown}")
+    lo, hi = subgroup.get("year_from"), subgroup.get("year_to")
+    if lo is not None or hi is not None:
+        first, last = con.execute("SELECT min(report_year), max(report_year) FROM report").fetchone()
+        lo_, hi_ = lo if lo is not None else first, hi if hi is not None else last
+        if lo_ > hi_:
+            raise AdrlensError(f"the year range {lo_}-{hi_} is reversed: give it as {hi_}-{lo_}")
+        if first is None or hi_ < first or lo_ > last:
+            raise AdrlensError(f"no report in the store falls in {lo_}-{hi_}; its reports run {first}-{last}")

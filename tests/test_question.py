@@ -267,5 +267,18 @@ def test_cli_ask_refuses_a_conflicting_question_with_one_line_and_no_traceback(t
          "--condition", "rash", "--store", str(tmp_path / "none.duckdb")],
         capture_output=True, text=True, timeout=120,
     )
-    assert res.returncode != 0 and "give one or the other" in res.stderr + res.stdout
+    said = " ".join((res.stderr + res.stdout).split())  # the console wraps long lines
+    assert res.returncode != 0 and "give one or the other" in said
     assert "Traceback" not in res.stderr and not (tmp_path / "none.duckdb").exists()
+
+
+def test_cli_ask_refuses_a_folder_as_out_before_any_work(tmp_path: Path) -> None:
+    """Issue 12, item 10: --out pointing at a folder once ended in an internal IsADirectoryError."""
+    res = subprocess.run(
+        [sys.executable, "-m", "adrlens.cli", "ask", "Can amlodipine cause cough?", "--out", str(tmp_path),
+         "--store", str(tmp_path / "none.duckdb")],
+        capture_output=True, text=True, timeout=120,
+    )
+    said = " ".join((res.stderr + res.stdout).split())  # the console wraps long lines
+    assert res.returncode != 0 and "is a folder" in said
+    assert "internal error" not in res.stderr and not (tmp_path / "none.duckdb").exists()

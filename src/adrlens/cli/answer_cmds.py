@@ -17,6 +17,7 @@ from adrlens.cli.common import (
     app,
     build_progress,
     err,
+    output_file,
 )
 from adrlens.errors import AdrlensError
 
@@ -45,6 +46,8 @@ def ask(
             'Ask a question ("Can amlodipine cause peripheral neuropathy?") or give --drug and --condition.'
         )
     understand(question, drug=drug, condition=condition, scope=scope)  # a typo fails now, before any store build
+    if out:
+        output_file(out)
     from adrlens.engine import Engine
 
     with build_progress("building the store from the shared data (first run only)") as progress:

@@ -70,3 +70,18 @@ def build_progress(label: str, quiet: bool = False) -> Iterator[Callable[[str, i
 
 def _fmt(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def output_file(path: Path) -> Path:
+    """An --out path checked before any work: a folder, or a folder we cannot write to, is a clear error
+    (not an IsADirectoryError or PermissionError after minutes of work)."""
+    import os
+
+    from adrlens.errors import AdrlensError
+
+    if path.is_dir():
+        raise AdrlensError(f"--out {path} is a folder; give a file name, for example {path / 'answer.md'}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise AdrlensError(f"cannot write into {parent}: choose another --out")
+    return path

@@ -16,6 +16,7 @@ from adrlens.cli.common import (
     app,
     build_progress,
     console,
+    output_file,
 )
 from adrlens.errors import AdrlensError
 from adrlens.sources.registry import DEFAULT_SOURCE
@@ -171,6 +172,7 @@ def signals(
     from adrlens.signals.tables import SignalSettings
     from adrlens.store import db
 
+    output_file(out)
     with db.connect(_store(store), require=("reports",)) as con:
         res = run_all_pairs(
             con,

@@ -223,3 +223,24 @@ def test_latin1_repair_counts_each_bad_line_once_with_its_number() -> None:
     assert text.splitlines() == lines
     assert r.repaired["non-UTF-8 bytes read as Latin-1"] == 2
     assert r.examples[("repaired", "non-UTF-8 bytes read as Latin-1")] == (3, "2$Soci\xe9t\xe9")
+
+
+def test_a_utf16_file_is_read_not_refused_as_headerless(tmp_path: Path) -> None:
+    """Issue 12, item 10: a DEMO file saved as UTF-16 once failed with "header has neither primaryid nor isr"."""
+    d = tmp_path / "u16"
+    d.mkdir()
+    header = (
+        "primaryid$caseid$caseversion$i_f_code$event_dt$mfr_dt$init_fda_dt$fda_dt$rept_cod$auth_num$mfr_num"
+        "$mfr_sndr$lit_ref$age$age_cod$age_grp$sex$e_sub$wt$wt_cod$rept_dt$to_mfr$occp_cod$reporter_country"
+        "$occr_country"
+    )
+    rows = [
+        "101$1$1$I$2024$$20240101$20240105$EXP$$X$ACME$$61.0$YR$$M$Y$$$20240105$$MD$US$US",
+        "701$7$1$I$$$20240101$20240105$EXP$$X$Soci\u00e9t\u00e9$$30$YR$$F$Y$$$20240105$$HP$FR$FR",
+    ]
+    (d / "DEMO24Q1.txt").write_bytes("\r\n".join([header, *rows]).encode("utf-16") + "\r\n".encode("utf-16-le"))
+    db = tmp_path / "s.duckdb"
+    r = ingest([d], db).ingested[0].result
+    assert r.encoding == "utf-16" and r.repaired["UTF-16 file read as UTF-16 and stored as UTF-8"] == 1
+    assert sorted(c for (c,) in q(db, "SELECT caseid FROM report")) == [1, 7]
+    assert q(db, "SELECT mfr_sndr FROM report WHERE caseid = 7") == [("Soci\u00e9t\u00e9",)]

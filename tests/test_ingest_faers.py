@@ -29,6 +29,14 @@ def q(path: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+# The DEMO columns of the FAERS ASCII layout (2012Q4 on), for the small files the tests write.
+DEMO_HEADER = (
+    "primaryid$caseid$caseversion$i_f_code$event_dt$mfr_dt$init_fda_dt$fda_dt$rept_cod$auth_num$mfr_num"
+    "$mfr_sndr$lit_ref$age$age_cod$age_grp$sex$e_sub$wt$wt_cod$rept_dt$to_mfr$occp_cod$reporter_country"
+    "$occr_country"
+)
+
+
 def test_nico_sample_has_1000_cases_33_with_amlodipine(tmp_path: Path, data_dir: Path) -> None:
     s = ingest([data_dir / SAMPLES / "nico8270_25Q4_1000cases"], tmp_path / "s.duckdb")
     assert s.cases == {"faers": 1000}
@@ -147,11 +155,7 @@ def test_reingest_is_idempotent(tmp_path: Path, data_dir: Path) -> None:
 def test_damaged_rows_are_repaired_or_counted(tmp_path: Path) -> None:
     d = tmp_path / "dmg"
     d.mkdir()
-    header = (
-        "primaryid$caseid$caseversion$i_f_code$event_dt$mfr_dt$init_fda_dt$fda_dt$rept_cod$auth_num$mfr_num"
-        "$mfr_sndr$lit_ref$age$age_cod$age_grp$sex$e_sub$wt$wt_cod$rept_dt$to_mfr$occp_cod$reporter_country"
-        "$occr_country"
-    )
+    header = DEMO_HEADER
     good = "101$1$1$I$2024$$20240101$20240105$EXP$$X$ACME$$61.0$YR$$M$Y$$$20240105$$MD$US$US"
     split_a = "201$2$1$I$20240101$$20240101$20240105$EXP$$X$ACME$Some literature"
     split_b = " reference continued$45$YR$$F$Y$$$20240105$$CN$US$US"
@@ -229,11 +233,7 @@ def test_a_utf16_file_is_read_not_refused_as_headerless(tmp_path: Path) -> None:
     """Issue 12, item 10: a DEMO file saved as UTF-16 once failed with "header has neither primaryid nor isr"."""
     d = tmp_path / "u16"
     d.mkdir()
-    header = (
-        "primaryid$caseid$caseversion$i_f_code$event_dt$mfr_dt$init_fda_dt$fda_dt$rept_cod$auth_num$mfr_num"
-        "$mfr_sndr$lit_ref$age$age_cod$age_grp$sex$e_sub$wt$wt_cod$rept_dt$to_mfr$occp_cod$reporter_country"
-        "$occr_country"
-    )
+    header = DEMO_HEADER
     rows = [
         "101$1$1$I$2024$$20240101$20240105$EXP$$X$ACME$$61.0$YR$$M$Y$$$20240105$$MD$US$US",
         "701$7$1$I$$$20240101$20240105$EXP$$X$Soci\u00e9t\u00e9$$30$YR$$F$Y$$$20240105$$HP$FR$FR",

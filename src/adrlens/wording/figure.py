@@ -5,53 +5,39 @@ there is nothing to show (no rate on a label and fewer than 3 reports): a figure
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from adrlens.model import Answer, LabelData, ReportData
+from adrlens.model import Answer
 from adrlens.signals import rules
 from adrlens.sources import registry
 from adrlens.wording.phrases import PLACEBO, plain_source
-
-_VS_PLACEBO = re.compile(r"(\d+(?:\.\d+)?)% vs placebo (\d+(?:\.\d+)?)%")
+from adrlens.wording.short_answer import main_report, placebo_rates
 
 
 def _label_figure(a: Answer) -> dict[str, Any] | None:
-    for e in a.evidence_by_kind("label"):
-        d = e.data
-        if not isinstance(d, LabelData) or not d.above_placebo:
-            continue
-        m = _VS_PLACEBO.search(d.placebo_text or "")
-        if not m:
-            continue
-        on, off = float(m.group(1)), float(m.group(2))
-        drug = a.drug.name
-        return {
-            "kind": "label_vs_placebo",
-            "title": "How often it happened in studies",
-            "unit": "%",
-            "bars": [{"label": f"Taking {drug}", "value": on}, {"label": f"Taking {PLACEBO}", "value": off}],
-            "caption": f"Out of every 100 people in the studies on the label: {on:g} taking {drug}, {off:g} "
-            "taking a dummy pill (placebo).",
-            "alt": f"Bar chart: {on:g}% of people taking {drug} against {off:g}% taking a placebo.",
-            "source": e.source,
-            "evidence_ids": [e.id],
-        }
-    return None
+    rates = placebo_rates(a)
+    if not rates:
+        return None
+    on, off, e = rates
+    drug = a.drug.name
+    return {
+        "kind": "label_vs_placebo",
+        "title": "How often it happened in studies",
+        "unit": "%",
+        "bars": [{"label": f"Taking {drug}", "value": on}, {"label": f"Taking {PLACEBO}", "value": off}],
+        "caption": f"Out of every 100 people in the studies on the label: {on:g} taking {drug}, {off:g} "
+        "taking a dummy pill (placebo).",
+        "alt": f"Bar chart: {on:g}% of people taking {drug} against {off:g}% taking a placebo.",
+        "source": e.source,
+        "evidence_ids": [e.id],
+    }
 
 
 def _reports_figure(a: Answer) -> dict[str, Any] | None:
-    narrow = [
-        e
-        for e in a.evidence_by_kind("reports")
-        if isinstance(e.data, ReportData) and e.data.scope == "narrow" and e.data.measurable and e.data.e is not None
-    ]
-    if not narrow:
+    e = main_report(a)
+    if e is None or e.data.e is None or (e.data.a or 0) < rules.MIN_CASES:
         return None
-    e = max(narrow, key=lambda r: r.data.drug_cases)
     d = e.data
-    if (d.a or 0) < rules.MIN_CASES:
-        return None
     drug = a.drug.name
     return {
         "kind": "reports_vs_expected",

@@ -48,6 +48,26 @@ def _lead(a: Answer) -> str:
     }[g]
 
 
+def placebo_rates(a: Answer) -> tuple[float, float, Evidence] | None:
+    """(% on the drug, % on placebo, the label record) where a label gives the condition above placebo."""
+    for e in _labels(a):
+        d = e.data
+        m = _VS_PLACEBO.search(d.placebo_text or "") if d.listed_narrow_pts and d.above_placebo else None
+        if m:
+            return float(m.group(1)), float(m.group(2)), e
+    return None
+
+
+def main_report(a: Answer) -> Evidence | None:
+    """The narrow report record of the source with the most reports of the drug (measured, with a count)."""
+    narrow = [
+        e
+        for e in a.evidence_by_kind("reports")
+        if isinstance(e.data, ReportData) and e.data.scope == "narrow" and e.data.measurable and e.data.a is not None
+    ]
+    return max(narrow, key=lambda e: e.data.drug_cases) if narrow else None
+
+
 def label_sentence(a: Answer) -> str:
     """How the label lists it, with how often in words and numbers where a label source gives a rate."""
     listed = [e.data for e in _labels(a) if e.data.listed_narrow_pts]
@@ -55,11 +75,10 @@ def label_sentence(a: Answer) -> str:
         if any(e.data.drug_known for e in _labels(a)) and "indication" not in a.verdict.flags:
             return "The label data here do not list it."
         return ""
-    for d in listed:
-        m = _VS_PLACEBO.search(d.placebo_text or "")
-        if d.above_placebo and m:
-            on, off = float(m.group(1)), float(m.group(2))
-            return f"In studies it happened to {per_100(on)} taking it, against {per_100(off)} on {PLACEBO}."
+    rates = placebo_rates(a)
+    if rates:
+        on, off, _ = rates
+        return f"In studies it happened to {per_100(on)} taking it, against {per_100(off)} on {PLACEBO}."
     if any(d.boxed_warning for d in listed):
         return "Its label warns about it in a boxed warning, the strongest kind."
     if any(d.warning_section for d in listed):

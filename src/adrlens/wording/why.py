@@ -6,10 +6,10 @@ and term sets stay in the professional part.
 
 from __future__ import annotations
 
-from adrlens.model import Answer, Evidence, LiteratureData, ReportData, Statement
+from adrlens.model import Answer, LiteratureData, Statement
 from adrlens.sources import registry
 from adrlens.wording.phrases import LABEL_SOURCE_PLAIN, and_list, plain_source, report_system, sentence
-from adrlens.wording.short_answer import label_sentence
+from adrlens.wording.short_answer import label_sentence, main_report
 
 LITERATURE_SOURCE = "literature databases: ADE corpus, MEDLINE, SemMedDB, BC5CDR, IOM 2012"
 
@@ -58,17 +58,8 @@ def _literature(a: Answer) -> Statement | None:
     return Statement(text, LITERATURE_SOURCE, evidence_ids=[e.id for e in recs])
 
 
-def _main_report(a: Answer) -> Evidence | None:
-    narrow = [
-        e
-        for e in a.evidence_by_kind("reports")
-        if isinstance(e.data, ReportData) and e.data.scope == "narrow" and e.data.measurable and e.data.a is not None
-    ]
-    return max(narrow, key=lambda e: e.data.drug_cases) if narrow else None
-
-
 def _reports(a: Answer) -> Statement | None:
-    e = _main_report(a)
+    e = main_report(a)
     if e is None:
         return None
     d = e.data

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
@@ -54,11 +53,11 @@ def test_nonsense_name_matches_nothing(medquad: Path) -> None:
     assert ct.sentences_naming(["zorblax quintessimal fever"], ["aspirin"]) == []
 
 
-def test_lookup_is_fast_once_loaded(medquad: Path) -> None:
-    ct.condition_text(["Stroke"])  # loads the index once per process
-    start = time.perf_counter()
-    ct.condition_text(["Haemorrhagic stroke", "brain bleed", "cerebral haemorrhage"])
-    assert time.perf_counter() - start < 0.02
+def test_lookup_after_load_reads_the_same_index(medquad: Path) -> None:
+    # The speed of a warm lookup is measured in bench/vocab.py; here the second lookup must agree.
+    first = ct.condition_text(["Stroke"])  # loads the index once per process
+    again = ct.condition_text(["Stroke"])
+    assert first is not None and again == first
 
 
 def test_spelling_variants_meet(medquad: Path) -> None:

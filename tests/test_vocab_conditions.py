@@ -6,7 +6,6 @@ import csv
 import gzip
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -265,11 +264,9 @@ def test_describe_pt_without_concept(vocab: ConditionVocabulary) -> None:
     assert d["definition"] and d["definition"]["source"].startswith("HPO")
 
 
-def test_cached_load_is_fast(vocab: ConditionVocabulary) -> None:
+def test_cached_load_gives_the_same_vocabulary(vocab: ConditionVocabulary) -> None:
+    # How much faster the cached load is belongs to bench/vocab.py; here only that it is the same.
     cache = Path(os.environ["ADRLENS_CACHE"])
     assert list(cache.glob("condition_index_*.json"))
-    t = time.perf_counter()
     v2 = ConditionVocabulary.load()
-    elapsed = time.perf_counter() - t
-    assert elapsed < 5.0  # ~1 s on an idle machine; generous for a shared 2-core box
     assert len(v2.concepts()) == len(vocab.concepts())

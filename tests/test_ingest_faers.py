@@ -12,7 +12,7 @@ import pytest
 
 from adrlens.build import REPORTS_ONLY
 from adrlens.build import ingest as build_ingest
-from adrlens.errors import IngestError
+from adrlens.errors import IngestError, IngestFailed
 from adrlens.store import db as store
 
 # These tests are about the reports step: the derived parts are built by test_build and the fixtures.
@@ -191,9 +191,9 @@ def test_truncated_zip_is_a_clear_failure_not_a_crash(tmp_path: Path, data_dir: 
     src = data_dir / SAMPLES / "zips" / "faers_ascii_2017q2.zip"
     broken = tmp_path / "faers_ascii_2017q2.zip"
     broken.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
-    s = ingest([broken], tmp_path / "s.duckdb")
-    assert s.failed and "zip" in (s.failed[0].error or "").lower()
-    assert not s.ingested
+    with pytest.raises(IngestFailed, match="unreadable zip"):
+        ingest([broken], tmp_path / "s.duckdb")
+    assert not (tmp_path / "s.duckdb").exists()  # nothing of the command lands (tests/test_ingest_reliability.py)
 
 
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:

@@ -15,6 +15,14 @@ class IngestError(AdrlensError):
     """A file could not be ingested at all (not merely some damaged rows)."""
 
 
+class IngestFailed(IngestError):
+    """An ingest command read its files but could not take them all, so it took none (the store is unchanged).
+
+    Exit code 1, like any command whose input files failed (a usage error such as a missing path is 2)."""
+
+    exit_code = 1
+
+
 class StoreError(AdrlensError):
     """The store file is missing, locked, or not an adrlens store."""
 

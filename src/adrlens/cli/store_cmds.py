@@ -21,6 +21,7 @@ from adrlens.cli.common import (
     err,
 )
 from adrlens.errors import AdrlensError
+from adrlens.sources.base import MAX_MEMBER_ENV, MAX_MEMBER_MB, MAX_RATIO, MAX_RATIO_ENV
 
 
 @app.command()
@@ -36,12 +37,27 @@ def ingest(
         ),
     ] = False,
     as_json: JsonOpt = False,
+    max_member_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-member-mb", envvar=MAX_MEMBER_ENV, help=f"Largest zip member read (default {MAX_MEMBER_MB} MB)."
+        ),
+    ] = None,
+    max_ratio: Annotated[
+        float | None,
+        typer.Option(
+            "--max-ratio", envvar=MAX_RATIO_ENV, help=f"Highest zip compression ratio read (default {MAX_RATIO}:1)."
+        ),
+    ] = None,
 ) -> None:
     """Add FDA FAERS/AERS quarterly releases or VAERS yearly files to a store; every derived table is rebuilt."""
     from functools import partial
 
     from adrlens.build import PARTS, REPORTS_ONLY
     from adrlens.build import ingest as build_ingest
+    from adrlens.sources.base import set_zip_limits
+
+    set_zip_limits(max_member_mb, max_ratio)
 
     run_ingest = partial(build_ingest, parts=REPORTS_ONLY if reports_only else PARTS)
     target = _store(store)

@@ -11,18 +11,42 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adrlens.errors import IngestError
+
+# What reading a damaged file can raise: a truncated or damaged zip (bad CRC, broken deflate stream, cut
+# short) surfaces as any of these, never as an IngestError. The ingest reports them as that file's failure.
+READ_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, zipfile.BadZipFile, zlib.error)
+
+# Zip members are checked against these limits before a byte is decompressed: a zip of a few hundred KB
+# can hold gigabytes of repeated bytes. A real FAERS quarter's biggest member is a few hundred MB,
+# compressed about 5-10:1, so the defaults stop only what no release holds.
+MAX_MEMBER_MB = 4096
+MAX_RATIO = 100
+# Members smaller than this are never refused for their ratio (a tiny, very repetitive table is harmless).
+RATIO_FLOOR_MB = 1
+MAX_MEMBER_ENV = "ADRLENS_MAX_MEMBER_MB"
+MAX_RATIO_ENV = "ADRLENS_MAX_RATIO"
+_MB = 1 << 20
+
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One table file: a plain path, or a member of a zip (`member` set)."""
+    """One table file: a plain path, or a member of a zip (`member` set, with the sizes its zip declares).
+
+    Reading a member never yields more than `size` bytes: zipfile stops at the declared size (and then
+    fails the CRC check if the stream had more), so checking `size` before reading bounds the work."""
 
     path: Path
     member: str | None = None
+    size: int | None = None  # a member's declared uncompressed size
+    compressed_size: int | None = None
 
     @property
     def name(self) -> str:
@@ -82,3 +106,58 @@ class FileResult:
     @property
     def rows_skipped(self) -> int:
         return sum(self.skipped.values())
+
+
+def _env_number(var: str, default: float) -> float:
+    value = os.environ.get(var)
+    if not value:
+        return default
+    try:
+        n = float(value)
+    except ValueError:
+        n = 0.0
+    if not n > 0:
+        raise IngestError(f"{var}={value!r} is not a positive number. Set it to a number, e.g. {var}={default:g}.")
+    return n
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """How much a zip member may expand; `adrlens ingest --max-member-mb/--max-ratio` (or the env) raise them."""
+
+    member_mb: float = MAX_MEMBER_MB
+    ratio: float = MAX_RATIO
+
+    @classmethod
+    def from_env(cls) -> ZipLimits:
+        return cls(_env_number(MAX_MEMBER_ENV, MAX_MEMBER_MB), _env_number(MAX_RATIO_ENV, MAX_RATIO))
+
+    def refusal(self, f: SourceFile) -> str | None:
+        """Why a zip member is refused before it is read (from the sizes its zip declares), or None."""
+        if f.size is None:
+            return None
+        if f.size > self.member_mb * _MB:
+            return (
+                f"{f.size / _MB:,.0f} MB uncompressed, above the limit of {self.member_mb:g} MB per zip member. "
+                f"If the file is genuine, raise the limit: adrlens ingest --max-member-mb N (or {MAX_MEMBER_ENV}=N)."
+            )
+        ratio = f.size / max(f.compressed_size or 0, 1)
+        if f.size > RATIO_FLOOR_MB * _MB and ratio > self.ratio:
+            return (
+                f"compressed {ratio:,.0f}:1 ({f.compressed_size:,} bytes expand to {f.size:,}), above the limit "
+                f"of {self.ratio:g}:1 (a zip bomb?). If the file is genuine, raise the limit: "
+                f"adrlens ingest --max-ratio N (or {MAX_RATIO_ENV}=N)."
+            )
+        return None
+
+
+def set_zip_limits(max_member_mb: float | None, max_ratio: float | None) -> None:
+    """The `adrlens ingest` options: the limits for every ingest of this process (they are read from the env)."""
+    for option, var, value in (
+        ("--max-member-mb", MAX_MEMBER_ENV, max_member_mb),
+        ("--max-ratio", MAX_RATIO_ENV, max_ratio),
+    ):
+        if value is not None:
+            if not value > 0:
+                raise IngestError(f"{option} {value:g}: give a positive number.")
+            os.environ[var] = str(value)

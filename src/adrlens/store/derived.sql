@@ -1,12 +1,31 @@
 -- Derived, deduplicated tables, rebuilt from stage_* after every ingest.
 -- Dedup: latest version per (source, caseid): highest caseversion, then latest fda_dt, then
--- highest primaryid. Cases named in any DELETE list are removed.
+-- highest primaryid (then the first file ingested, for two copies of one version). Cases named in any
+-- DELETE list are removed.
+-- One file per report version and table: a report version (source, primaryid) takes its DRUG, REAC, ...
+-- rows from one file only, the one holding most rows for it (then the first ingested). A release is one
+-- file per table, so a second file with rows for the same version is a copy (re-encoded CRLF -> LF,
+-- renamed, re-zipped: a different sha256) or an overlapping extract, and counting both doubled the rows.
+-- Rows repeated inside one file are kept as the file has them.
+
+CREATE OR REPLACE TEMP TABLE _version_file AS
+SELECT tbl, source, primaryid, file_id
+FROM (
+    SELECT 'drug' AS tbl, source, primaryid, file_id FROM stage_drug
+    UNION ALL SELECT 'reac', source, primaryid, file_id FROM stage_reac
+    UNION ALL SELECT 'outc', source, primaryid, file_id FROM stage_outc
+    UNION ALL SELECT 'indi', source, primaryid, file_id FROM stage_indi
+    UNION ALL SELECT 'ther', source, primaryid, file_id FROM stage_ther
+    UNION ALL SELECT 'rpsr', source, primaryid, file_id FROM stage_rpsr
+)
+GROUP BY tbl, source, primaryid, file_id
+QUALIFY row_number() OVER (PARTITION BY tbl, source, primaryid ORDER BY count(*) DESC, file_id) = 1;
 
 CREATE OR REPLACE TABLE report AS
 WITH ranked AS (
     SELECT *, row_number() OVER (
         PARTITION BY source, caseid
-        ORDER BY caseversion DESC NULLS LAST, fda_dt DESC NULLS LAST, primaryid DESC
+        ORDER BY caseversion DESC NULLS LAST, fda_dt DESC NULLS LAST, primaryid DESC, file_id
     ) AS rn
     FROM stage_demo
 )
@@ -37,30 +56,49 @@ SELECT r.source, r.caseid, s.drug_seq, s.role_cod,
        s.drugname, s.prod_ai, m.ingredient, coalesce(m.mapped, false) AS mapped,
        s.route, s.dechal, s.rechal
 FROM stage_drug s
+JOIN _version_file v
+  ON v.tbl = 'drug' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
 JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
 LEFT JOIN drug_map m
   ON m.source = s.source AND m.drugname IS NOT DISTINCT FROM s.drugname AND m.prod_ai IS NOT DISTINCT FROM s.prod_ai;
 
 CREATE OR REPLACE TABLE report_event AS
 SELECT DISTINCT r.source, r.caseid, s.pt
-FROM stage_reac s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+FROM stage_reac s
+JOIN _version_file v
+  ON v.tbl = 'reac' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
 WHERE s.pt IS NOT NULL AND s.pt <> '';
 
 CREATE OR REPLACE TABLE report_outcome AS
 SELECT DISTINCT r.source, r.caseid, s.outc_cod
-FROM stage_outc s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+FROM stage_outc s
+JOIN _version_file v
+  ON v.tbl = 'outc' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
 WHERE s.outc_cod IS NOT NULL AND s.outc_cod <> '';
 
 CREATE OR REPLACE TABLE report_indication AS
 SELECT DISTINCT r.source, r.caseid, s.drug_seq, s.indi_pt
-FROM stage_indi s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+FROM stage_indi s
+JOIN _version_file v
+  ON v.tbl = 'indi' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
 WHERE s.indi_pt IS NOT NULL AND s.indi_pt <> '';
 
 CREATE OR REPLACE TABLE report_therapy AS
 SELECT r.source, r.caseid, s.drug_seq, s.start_dt, s.start_dt_precision, s.end_dt, s.end_dt_precision,
        s.dur, s.dur_cod
-FROM stage_ther s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;
+FROM stage_ther s
+JOIN _version_file v
+  ON v.tbl = 'ther' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;
 
 CREATE OR REPLACE TABLE report_rpsr AS
 SELECT DISTINCT r.source, r.caseid, s.rpsr_cod
-FROM stage_rpsr s JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;
+FROM stage_rpsr s
+JOIN _version_file v
+  ON v.tbl = 'rpsr' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;
+
+DROP TABLE _version_file;

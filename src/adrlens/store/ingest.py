@@ -1,14 +1,20 @@
 """Ingest report files into a store: discover, read, log, normalise drugs, deduplicate.
 
 `ingest(paths, store)` is the whole job behind `adrlens ingest`. It runs inside one atomic store
-build (adrlens.store.build): either every file given is ingested and the deduplicated tables are
-rebuilt, or (on a crash or kill) the previous store file is left exactly as it was. A file whose
-sha256 is already in `ingest_log` is skipped, so re-running an ingest never double-counts.
+build (adrlens.build): either every file given is ingested and the deduplicated tables are rebuilt,
+or (a file that cannot be read, a crash or a kill) the previous store file is left exactly as it was.
+A file whose sha256 is already in `ingest_log` is skipped, and the derived tables take each report
+version's rows from one file only (derived.sql), so re-running an ingest, or ingesting a re-encoded,
+renamed or re-zipped copy of a release, never double-counts. Zip members are size- and ratio-checked
+before they are read, and only regular files are read (see docs/reliability-ingest.md).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,10 +23,35 @@ from types import ModuleType
 
 import duckdb
 
-from adrlens.errors import IngestError
+from adrlens.errors import IngestError, IngestFailed
 from adrlens.sources import registry
-from adrlens.sources.base import FileResult, SourceFile
+from adrlens.sources.base import READ_ERRORS, FileResult, SourceFile, ZipLimits
 from adrlens.store import db
+
+# The names `adrlens ingest` reads (said when a command finds none of them).
+EXPECTED_NAMES = (
+    "FAERS/AERS quarterly tables named DEMOyyQq.txt, DRUGyyQq.txt, REACyyQq.txt, OUTCyyQq.txt, INDIyyQq.txt, "
+    "THERyyQq.txt, RPSRyyQq.txt, DELETEyyQq.txt (in a faers_ascii_yyyyqq.zip or a folder), "
+    "VAERS yearly tables yyyyVAERSDATA.csv, yyyyVAERSVAX.csv, yyyyVAERSSYMPTOMS.csv, "
+    "or the FAERS primary-suspect extract cases_ps_drug_pt.csv(.gz)"
+)
+_NAMES_SHOWN = 5
+
+_FILE, _DIR, _MISSING = "file", "folder", "missing"
+_SPECIAL = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A file found by `discover` that cannot be read at all (a special file, an unreadable zip)."""
+
+    display: str
+    reason: str
 
 
 @dataclass
@@ -87,30 +118,65 @@ class IngestSummary:
         }
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[SourceFile]:
-    """Every table file under the given paths: folders are walked, zips opened (members in order)."""
+def discover(paths: Iterable[str | Path]) -> Iterator[SourceFile | Refused]:
+    """Every table file under the given paths: folders are walked, zips opened (members in order).
+
+    Only regular files and folders are read: a device, pipe or socket given as an argument is refused at
+    once (reading /dev/zero or a FIFO never ends); one met while walking a folder is a refused file."""
     for p in paths:
         p = Path(p)
-        if not p.exists():
+        kind = _kind(p)
+        if kind == _MISSING:
             raise IngestError(f"{p} does not exist. Give a FAERS/VAERS zip, a folder, or a table file.")
-        if p.is_dir():
-            for child in sorted(x for x in p.rglob("*") if x.is_file()):
-                yield from _expand(child)
-        else:
+        if kind == _DIR:
+            for child in sorted(p.rglob("*")):
+                k = _kind(child)
+                if k == _FILE:
+                    yield from _expand(child)
+                elif k != _DIR:
+                    yield Refused(str(child), _not_regular(k))
+        elif kind == _FILE:
             yield from _expand(p)
+        else:
+            raise IngestError(f"{p} {_not_regular(kind)}")
 
 
-def _expand(p: Path) -> Iterator[SourceFile]:
+def _kind(p: Path) -> str:
+    """What `p` is (symlinks followed): _FILE, _DIR, _MISSING or a description of a special file."""
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        return _MISSING if not p.is_symlink() else "a broken symbolic link"
+    except OSError as e:
+        return f"not readable ({e.strerror})"
+    if stat.S_ISREG(mode):
+        return _FILE
+    if stat.S_ISDIR(mode):
+        return _DIR
+    for test, what in _SPECIAL:
+        if test(mode):
+            return what
+    return "a special file"
+
+
+def _not_regular(kind: str) -> str:
+    return (
+        f"is {kind}, not a regular file or folder: adrlens reads only FAERS/VAERS zips, folders and table files. "
+        "Copy the data to a regular file and ingest that."
+    )
+
+
+def _expand(p: Path) -> Iterator[SourceFile | Refused]:
     if p.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(p) as zf:
-                members = [i.filename for i in zf.infolist() if not i.is_dir()]
+                members = [i for i in zf.infolist() if not i.is_dir()]
         except (zipfile.BadZipFile, OSError) as e:
             # Surfaced as a failed file by the caller, not a crash.
-            yield SourceFile(p, member=f"<unreadable zip: {e}>")
+            yield Refused(str(p), f"unreadable zip ({e}). Is it truncated? Download it again.")
             return
-        for m in sorted(members):
-            yield SourceFile(p, m)
+        for i in sorted(members, key=lambda i: i.filename):
+            yield SourceFile(p, i.filename, size=i.file_size, compressed_size=i.compress_size)
     else:
         yield SourceFile(p)
 
@@ -122,14 +188,30 @@ def _reader_for(file: SourceFile, readers: list[ModuleType]) -> ModuleType | Non
     return None
 
 
+def _read_failure(e: Exception) -> str:
+    if isinstance(e, (zipfile.BadZipFile, zlib.error, EOFError)):
+        return f"damaged or truncated ({e}). Download it again."
+    return f"cannot read ({e})"
+
+
 ProgressFn = Callable[[str, int, int], None]
 
 
 def ingest_files(
-    con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], store_path: Path, progress: ProgressFn | None = None
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    store_path: Path,
+    progress: ProgressFn | None = None,
+    limits: ZipLimits | None = None,
 ) -> IngestSummary:
     """Stage every report file under `paths` into the store being built on `con`, then rebuild the drug map
-    and the deduplicated report tables (all sources)."""
+    and the deduplicated report tables (all sources).
+
+    All or nothing: when any file fails to read, every file is still tried (so all failures are reported)
+    and then IngestFailed is raised, which abandons the build: nothing of this command enters the store.
+    A command that names files but finds no report table among them fails too (a wrong folder, not a no-op)."""
+    paths = list(paths)
+    limits = limits or ZipLimits.from_env()
     files = list(discover(paths))
     readers = registry.readers()
     summary = IngestSummary(store=store_path)
@@ -138,17 +220,25 @@ def ingest_files(
     for i, f in enumerate(files):
         if progress:
             progress(f.display, i, len(files))
-        if f.member and f.member.startswith("<unreadable zip"):
-            summary.files.append(FileOutcome(str(f.path), "failed", error=f.member.strip("<>")))
+        if isinstance(f, Refused):
+            summary.files.append(FileOutcome(f.display, "failed", error=f.reason))
             continue
-        reader = _reader_for(f, readers)
+        try:
+            reader = _reader_for(f, readers)  # some readers look at the first bytes
+        except READ_ERRORS as e:
+            summary.files.append(FileOutcome(f.display, "failed", error=_read_failure(e)))
+            continue
         if reader is None:
             summary.files.append(FileOutcome(f.display, "ignored"))
             continue
+        refusal = limits.refusal(f)
+        if refusal:
+            summary.files.append(FileOutcome(f.display, "failed", error=refusal))
+            continue
         try:
             sha = f.sha256()
-        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as e:
-            summary.files.append(FileOutcome(f.display, "failed", error=f"cannot read: {e}"))
+        except (*READ_ERRORS, ValueError) as e:
+            summary.files.append(FileOutcome(f.display, "failed", error=_read_failure(e)))
             continue
         if sha in seen:
             summary.files.append(FileOutcome(f.display, "already ingested"))
@@ -156,15 +246,17 @@ def ingest_files(
         con.execute("BEGIN TRANSACTION")
         try:
             result = reader.read(con, f, next_id)
-        except IngestError as e:
+        except (IngestError, *READ_ERRORS) as e:
             con.execute("ROLLBACK")
-            summary.files.append(FileOutcome(f.display, "failed", error=str(e)))
+            error = str(e) if isinstance(e, IngestError) else _read_failure(e)
+            summary.files.append(FileOutcome(f.display, "failed", error=error))
             continue
         _log(con, next_id, sha, f, result)
         con.execute("COMMIT")
         seen.add(sha)
         next_id += 1
         summary.files.append(FileOutcome(f.display, "ingested", result))
+    _check_complete(summary, paths, store_path)
     if progress:
         progress("normalising drug names", len(files), len(files))
     summary.unmapped_drug_names = update_drug_map(con)
@@ -173,6 +265,30 @@ def ingest_files(
     db.rebuild_derived(con)
     summary.cases = dict(con.execute("SELECT source, count(*) FROM report GROUP BY 1 ORDER BY 1").fetchall())
     return summary
+
+
+def _check_complete(summary: IngestSummary, paths: list[str | Path], store_path: Path) -> None:
+    """Raise IngestFailed (the build is abandoned) when a file failed or nothing given was a report table."""
+    failed = summary.failed
+    if failed:
+        tried = sum(f.status != "ignored" for f in summary.files)
+        lines = "".join(f"\n  failed: {f.file}: {f.error}" for f in failed)
+        state = "is unchanged" if store_path.exists() else "was not created"
+        raise IngestFailed(
+            f"nothing was ingested and {store_path} {state}: {len(failed)} of {tried} report files "
+            f"could not be read.{lines}\nReplace or remove the failed files, then run the ingest again."
+        )
+    if paths and not any(f.status in ("ingested", "already ingested") for f in summary.files):
+        where = ", ".join(str(p) for p in paths[:_NAMES_SHOWN]) + (" ..." if len(paths) > _NAMES_SHOWN else "")
+        ignored = [Path(f.file.split("::")[-1]).name for f in summary.files]
+        seen = (
+            f" ({len(ignored)} files ignored: {', '.join(ignored[:_NAMES_SHOWN])}"
+            + (" ..." if len(ignored) > _NAMES_SHOWN else "")
+            + ")"
+            if ignored
+            else " (no files at all)"
+        )
+        raise IngestFailed(f"no FAERS or VAERS tables found in {where}{seen}. Expected {EXPECTED_NAMES}.")
 
 
 def logged_inputs(con: duckdb.DuckDBPyConnection) -> list[dict]:

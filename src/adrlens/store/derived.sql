@@ -8,18 +8,25 @@
 -- renamed, re-zipped: a different sha256) or an overlapping extract, and counting both doubled the rows.
 -- Rows repeated inside one file are kept as the file has them.
 
-CREATE OR REPLACE TEMP TABLE _version_file AS
-SELECT tbl, source, primaryid, file_id
-FROM (
-    SELECT 'drug' AS tbl, source, primaryid, file_id FROM stage_drug
-    UNION ALL SELECT 'reac', source, primaryid, file_id FROM stage_reac
-    UNION ALL SELECT 'outc', source, primaryid, file_id FROM stage_outc
-    UNION ALL SELECT 'indi', source, primaryid, file_id FROM stage_indi
-    UNION ALL SELECT 'ther', source, primaryid, file_id FROM stage_ther
-    UNION ALL SELECT 'rpsr', source, primaryid, file_id FROM stage_rpsr
-)
-GROUP BY tbl, source, primaryid, file_id
-QUALIFY row_number() OVER (PARTITION BY tbl, source, primaryid ORDER BY count(*) DESC, file_id) = 1;
+-- The (table, report version, file) rows left out as a second copy. Almost every version has one file
+-- per table, so this is small: the tables below anti-join it.
+CREATE OR REPLACE TEMP TABLE _copy_rows AS
+WITH per_file AS (
+    SELECT tbl, source, primaryid, file_id, count(*) AS n
+    FROM (
+        SELECT 'drug' AS tbl, source, primaryid, file_id FROM stage_drug
+        UNION ALL SELECT 'reac', source, primaryid, file_id FROM stage_reac
+        UNION ALL SELECT 'outc', source, primaryid, file_id FROM stage_outc
+        UNION ALL SELECT 'indi', source, primaryid, file_id FROM stage_indi
+        UNION ALL SELECT 'ther', source, primaryid, file_id FROM stage_ther
+        UNION ALL SELECT 'rpsr', source, primaryid, file_id FROM stage_rpsr
+    )
+    GROUP BY tbl, source, primaryid, file_id
+),
+several AS (SELECT tbl, source, primaryid FROM per_file GROUP BY tbl, source, primaryid HAVING count(*) > 1)
+SELECT f.tbl, f.source, f.primaryid, f.file_id
+FROM per_file f JOIN several USING (tbl, source, primaryid)
+QUALIFY row_number() OVER (PARTITION BY f.tbl, f.source, f.primaryid ORDER BY f.n DESC, f.file_id) > 1;
 
 CREATE OR REPLACE TABLE report AS
 WITH ranked AS (
@@ -56,49 +63,49 @@ SELECT r.source, r.caseid, s.drug_seq, s.role_cod,
        s.drugname, s.prod_ai, m.ingredient, coalesce(m.mapped, false) AS mapped,
        s.route, s.dechal, s.rechal
 FROM stage_drug s
-JOIN _version_file v
-  ON v.tbl = 'drug' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
 JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
 LEFT JOIN drug_map m
-  ON m.source = s.source AND m.drugname IS NOT DISTINCT FROM s.drugname AND m.prod_ai IS NOT DISTINCT FROM s.prod_ai;
+  ON m.source = s.source AND m.drugname IS NOT DISTINCT FROM s.drugname AND m.prod_ai IS NOT DISTINCT FROM s.prod_ai
+WHERE NOT EXISTS (SELECT 1 FROM _copy_rows c WHERE c.tbl = 'drug' AND c.source = s.source
+                  AND c.primaryid = s.primaryid AND c.file_id = s.file_id);
 
 CREATE OR REPLACE TABLE report_event AS
 SELECT DISTINCT r.source, r.caseid, s.pt
 FROM stage_reac s
-JOIN _version_file v
-  ON v.tbl = 'reac' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
 JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
-WHERE s.pt IS NOT NULL AND s.pt <> '';
+WHERE s.pt IS NOT NULL AND s.pt <> ''
+  AND NOT EXISTS (SELECT 1 FROM _copy_rows c WHERE c.tbl = 'reac' AND c.source = s.source
+                  AND c.primaryid = s.primaryid AND c.file_id = s.file_id);
 
 CREATE OR REPLACE TABLE report_outcome AS
 SELECT DISTINCT r.source, r.caseid, s.outc_cod
 FROM stage_outc s
-JOIN _version_file v
-  ON v.tbl = 'outc' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
 JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
-WHERE s.outc_cod IS NOT NULL AND s.outc_cod <> '';
+WHERE s.outc_cod IS NOT NULL AND s.outc_cod <> ''
+  AND NOT EXISTS (SELECT 1 FROM _copy_rows c WHERE c.tbl = 'outc' AND c.source = s.source
+                  AND c.primaryid = s.primaryid AND c.file_id = s.file_id);
 
 CREATE OR REPLACE TABLE report_indication AS
 SELECT DISTINCT r.source, r.caseid, s.drug_seq, s.indi_pt
 FROM stage_indi s
-JOIN _version_file v
-  ON v.tbl = 'indi' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
 JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
-WHERE s.indi_pt IS NOT NULL AND s.indi_pt <> '';
+WHERE s.indi_pt IS NOT NULL AND s.indi_pt <> ''
+  AND NOT EXISTS (SELECT 1 FROM _copy_rows c WHERE c.tbl = 'indi' AND c.source = s.source
+                  AND c.primaryid = s.primaryid AND c.file_id = s.file_id);
 
 CREATE OR REPLACE TABLE report_therapy AS
 SELECT r.source, r.caseid, s.drug_seq, s.start_dt, s.start_dt_precision, s.end_dt, s.end_dt_precision,
        s.dur, s.dur_cod
 FROM stage_ther s
-JOIN _version_file v
-  ON v.tbl = 'ther' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
-JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+WHERE NOT EXISTS (SELECT 1 FROM _copy_rows c WHERE c.tbl = 'ther' AND c.source = s.source
+                  AND c.primaryid = s.primaryid AND c.file_id = s.file_id);
 
 CREATE OR REPLACE TABLE report_rpsr AS
 SELECT DISTINCT r.source, r.caseid, s.rpsr_cod
 FROM stage_rpsr s
-JOIN _version_file v
-  ON v.tbl = 'rpsr' AND v.source = s.source AND v.primaryid = s.primaryid AND v.file_id = s.file_id
-JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid;
+JOIN report r ON r.source = s.source AND r.primaryid = s.primaryid
+WHERE NOT EXISTS (SELECT 1 FROM _copy_rows c WHERE c.tbl = 'rpsr' AND c.source = s.source
+                  AND c.primaryid = s.primaryid AND c.file_id = s.file_id);
 
-DROP TABLE _version_file;
+DROP TABLE _copy_rows;

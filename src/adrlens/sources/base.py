@@ -5,6 +5,8 @@ A reader gets a `SourceFile` (one table file, on disk or inside a zip), appends 
 rows read, loaded, repaired and skipped, each repair or skip counted by reason with one example.
 The ingest orchestrator (adrlens.store.ingest) writes `ingest_log` / `ingest_issue`, skips files whose
 sha256 is already logged, rebuilds drug_map and the deduplicated tables, all inside one atomic build.
+A zip member carries the sizes its zip declares; `ZipLimits` refuses one that would expand too far before a
+byte of it is read (docs/reliability-ingest.md).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,13 @@ _SPLIT_RE = re.compile(r"\s*(?:\\|/|\+|;|,|&|\band\b|\bwith\b|\bw/|\bplus\b)\s*"
 _UNSPECIFIED_RE = re.compile(r",? (?:unspecified form|unspecified)$")  # UNII: "lactic acid, unspecified form"
 _BIOSIMILAR_RE = re.compile(r"^(.+?)-[a-z]{4}$")  # FDA four-letter suffixes: infliximab-dyyb
 _WS_RE = re.compile(r"\s+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A part of a combination shorter than this ("z" of "...;magnesium;z", a name cut off by a field limit) is
+# a fragment: it is never looked up among the substance names, where one or two letters are element
+# symbols, codes and protein abbreviations ("z" is a UNII synonym of a proteasome subunit).
+MIN_PART_CHARS = 3
+# An ingredient list whose closing bracket was cut off: "osteocare [calcium;colecalciferol;magnesium;z".
+_OPEN_LIST_RE = re.compile(r"[\[(]([^\[\]()]*)$")
 _EDGE_JUNK = " .,;:*-_'\"`#?!"
 
 # Methods of the merged index, by source (also the `method` of normalise() for a whole-name hit).
@@ -141,7 +149,11 @@ def clean_name(text: str | None) -> str:
         text = "" if text is None or text != text else str(text)
     if not text:
         return ""
-    s = text.lower().replace("®", " ").replace("™", " ").replace("\u00a0", " ")
+    s = text.replace("®", " ").replace("™", " ").replace("\u00a0", " ")
+    if not s.isascii():
+        # Full-width and other compatibility forms ("ＮＯＲＶＡＳＣ") are the same letters.
+        s = unicodedata.normalize("NFKC", s)
+    s = _CONTROL_RE.sub(" ", s).casefold()
     s = _WS_RE.sub(" ", s).strip(_EDGE_JUNK)
     return s
 
@@ -267,7 +279,7 @@ class DrugVocabulary:
         if key in self._canon:
             return (key,), M_EXACT
         hit = self._index.get(key)
-        if hit is not None:
+        if hit is not None and not (len(key) < MIN_PART_CHARS and hit[1] == M_UNII):
             return hit
         stripped = strip_salts(key, self._canon)
         if stripped != key:
@@ -306,6 +318,12 @@ class DrugVocabulary:
             hit = self._lookup(inner) or self._lookup(denoise(inner)) or self._split(inner, prefix=False)
             if hit:
                 return hit[0], "paren"
+        # The same list with its closing bracket cut off: only as a list (its last part may be cut too).
+        m = _OPEN_LIST_RE.search(key)
+        if m and _SPLIT_RE.search(m.group(1)):
+            hit = self._split(m.group(1), prefix=False)
+            if hit:
+                return hit[0], "paren"
         # Combinations written out: "amlodipine/valsartan", "advil dual action with acetaminophen".
         for target in dict.fromkeys((key, core)):
             hit = self._split(target, prefix=True)
@@ -341,8 +359,17 @@ class DrugVocabulary:
         parts = [p for p in (clean_name(x) for x in _SPLIT_RE.split(text)) if p]
         if len(parts) < 2:
             return None
+        if len(parts[-1]) < MIN_PART_CHARS and parts[-1] not in self._canon:
+            parts = parts[:-1]  # the list was cut off inside its last name: that name is unknown, not a guess
+            if len(parts) < 2:
+                return None  # what is left is one name, which would count a combination as a single drug
         ings: list[str] = []
         for p in parts:
+            if len(p) < MIN_PART_CHARS:
+                if p not in self._canon:
+                    return None
+                ings.append(p)
+                continue
             d = denoise(p)
             hit = self._lookup(p) or self._lookup(d) or (self._prefix(d.split()) if prefix else None)
             if not hit:
@@ -404,9 +431,10 @@ class DrugVocabulary:
         if hit:
             return tuple(sorted(set(hit[0]))), True, hit[1]
         if ai_parts:
-            # FDA's own active-ingredient text names an ingredient even when no vocabulary has it yet.
+            # prod_ai is free text as sent (markup, cut-off lists and typing errors included): a part no
+            # vocabulary knows is kept verbatim but not counted as mapped, so the mapping rate stays honest.
             out = [i for p in ai_parts for i in (self._resolve_name(p) or (self._verbatim(p), ""))[0]]
-            return tuple(sorted(set(out))), True, "prod_ai_verbatim"
+            return tuple(sorted(set(out))), False, "prod_ai_verbatim"
         if not key or key in _PLACEHOLDERS:
             return (), False, "empty"
         return self._verbatim(key), False, "verbatim"

@@ -83,7 +83,7 @@ def test_a_cut_off_ingredient_list_is_read_without_its_fragment(vocab: DrugVocab
     for drugname, prod_ai in [("OSTEOCARE [CALCIUM;COLECALCIFEROL;MAGNESIUM;Z", None), (None, "OSTEOCARE [CALCIUM;Z")]:
         res, mapped, _ = vocab.normalise(drugname, prod_ai)
         assert not any("proteasome" in i for i in res), res
-    res, mapped, method = vocab.normalise("OSTEOCARE [CALCIUM;COLECALCIFEROL;MAGNESIUM;Z", None)
+    res, mapped, _method = vocab.normalise("OSTEOCARE [CALCIUM;COLECALCIFEROL;MAGNESIUM;Z", None)
     assert (res, mapped) == (["calcium", "cholecalciferol", "magnesium"], True)
     assert "jwh-018" not in vocab.normalise("VITAMIN D3 + K2", None)[0]
     # a cut-off part leaving one name is no combination read as a single drug

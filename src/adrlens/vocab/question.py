@@ -292,7 +292,8 @@ def resolve_condition_words(text: str, scope: str = "narrow") -> ResolvedConditi
                 c.label, c.concept_id, c.pts, c.narrow, c.broad, text, c.method, min(x.score for x in found), c.via_pt
             )
         raise ResolutionError(
-            f"{quoted(text)} names several conditions ({', '.join(labels)}); ask about one at a time.", candidates=labels
+            f"{quoted(text)} names several conditions ({', '.join(labels)}); ask about one at a time.",
+            candidates=labels,
         ) from None
 
 

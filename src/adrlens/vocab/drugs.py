@@ -119,11 +119,9 @@ _UNSPECIFIED_RE = re.compile(r",? (?:unspecified form|unspecified)$")  # UNII: "
 _BIOSIMILAR_RE = re.compile(r"^(.+?)-[a-z]{4}$")  # FDA four-letter suffixes: infliximab-dyyb
 _WS_RE = re.compile(r"\s+")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# A part of a combination shorter than this ("z" of "...;magnesium;z", a name cut off by a field limit) is
-# a fragment: it is never looked up among the substance names, where one or two letters are element
-# symbols, codes and protein abbreviations ("z" is a UNII synonym of a proteasome subunit).
+# A name part shorter than this ("z" of "...;magnesium;z", cut off by a field limit) is no UNII substance
+# name (there one or two letters are element symbols, codes, protein abbreviations) nor a part of a list.
 MIN_PART_CHARS = 3
-# An ingredient list whose closing bracket was cut off: "osteocare [calcium;colecalciferol;magnesium;z".
 _OPEN_LIST_RE = re.compile(r"[\[(]([^\[\]()]*)$")
 _EDGE_JUNK = " .,;:*-_'\"`#?!"
 
@@ -150,8 +148,7 @@ def clean_name(text: str | None) -> str:
     if not text:
         return ""
     s = text.replace("®", " ").replace("™", " ").replace("\u00a0", " ")
-    if not s.isascii():
-        # Full-width and other compatibility forms ("ＮＯＲＶＡＳＣ") are the same letters.
+    if not s.isascii():  # full-width and other compatibility forms ("ＮＯＲＶＡＳＣ") are the same letters
         s = unicodedata.normalize("NFKC", s)
     s = _CONTROL_RE.sub(" ", s).casefold()
     s = _WS_RE.sub(" ", s).strip(_EDGE_JUNK)
@@ -318,12 +315,9 @@ class DrugVocabulary:
             hit = self._lookup(inner) or self._lookup(denoise(inner)) or self._split(inner, prefix=False)
             if hit:
                 return hit[0], "paren"
-        # The same list with its closing bracket cut off: only as a list (its last part may be cut too).
-        m = _OPEN_LIST_RE.search(key)
-        if m and _SPLIT_RE.search(m.group(1)):
-            hit = self._split(m.group(1), prefix=False)
-            if hit:
-                return hit[0], "paren"
+        # The same list with its closing bracket cut off ("osteocare [calcium;...;z"): its last part may be cut too.
+        if (m := _OPEN_LIST_RE.search(key)) and (hit := self._split(m.group(1), prefix=False, cut=True)):
+            return hit[0], "paren"
         # Combinations written out: "amlodipine/valsartan", "advil dual action with acetaminophen".
         for target in dict.fromkeys((key, core)):
             hit = self._split(target, prefix=True)
@@ -354,22 +348,17 @@ class DrugVocabulary:
                 return hit[0], "prefix"
         return None
 
-    def _split(self, text: str, prefix: bool) -> tuple[tuple[str, ...], str] | None:
-        """A combination written out, every part known: "amlodipine/valsartan" -> both."""
+    def _split(self, text: str, prefix: bool, cut: bool = False) -> tuple[tuple[str, ...], str] | None:
+        """A combination written out, every part known: "amlodipine/valsartan" -> both. A last part cut off
+        (a fragment, or any unknown last part when `cut`: the text's bracket never closes) is dropped."""
         parts = [p for p in (clean_name(x) for x in _SPLIT_RE.split(text)) if p]
-        if len(parts) < 2:
+        short = [len(p) < MIN_PART_CHARS and p not in self._canon for p in parts]  # fragments, codes ("k2")
+        if len(parts) > 1 and (short[-1] or (cut and not self._lookup(parts[-1]))):
+            parts, short = parts[:-1], short[:-1]  # a cut-off last name: unknown, not a guess
+        if len(parts) < 2 or any(short):  # one name left would count a combination as a single drug
             return None
-        if len(parts[-1]) < MIN_PART_CHARS and parts[-1] not in self._canon:
-            parts = parts[:-1]  # the list was cut off inside its last name: that name is unknown, not a guess
-            if len(parts) < 2:
-                return None  # what is left is one name, which would count a combination as a single drug
         ings: list[str] = []
         for p in parts:
-            if len(p) < MIN_PART_CHARS:
-                if p not in self._canon:
-                    return None
-                ings.append(p)
-                continue
             d = denoise(p)
             hit = self._lookup(p) or self._lookup(d) or (self._prefix(d.split()) if prefix else None)
             if not hit:
@@ -431,8 +420,7 @@ class DrugVocabulary:
         if hit:
             return tuple(sorted(set(hit[0]))), True, hit[1]
         if ai_parts:
-            # prod_ai is free text as sent (markup, cut-off lists and typing errors included): a part no
-            # vocabulary knows is kept verbatim but not counted as mapped, so the mapping rate stays honest.
+            # prod_ai is free text (markup, cut-off lists, typing errors): an unknown part is kept, not mapped.
             out = [i for p in ai_parts for i in (self._resolve_name(p) or (self._verbatim(p), ""))[0]]
             return tuple(sorted(set(out))), False, "prod_ai_verbatim"
         if not key or key in _PLACEHOLDERS:

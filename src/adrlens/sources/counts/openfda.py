@@ -17,7 +17,9 @@ Rules this client never breaks:
 * a truncated count (count= queries return at most 1000 buckets) never turns a missing term into 0;
 * it keeps under openFDA's limits (240 requests/min; 1,000/day without a key, 120,000/day with one from
   $OPENFDA_API_KEY) and retries 429/5xx politely, honouring Retry-After;
-* offline, it raises `OpenFdaUnavailableError` pointing at the local FAERS store.
+* offline, it raises `OpenFdaUnavailableError` pointing at the local FAERS store;
+* every query, retries included, ends by its deadline (`adrlens.sources.net`: --timeout, $ADRLENS_TIMEOUT),
+  with "openFDA did not answer within N s" instead of waiting on a proxy that never answers.
 
 The HTTP transport is injectable (`transport=`), so tests serve openFDA-format fixtures through
 `httpx.MockTransport` and never touch the network.

@@ -3,6 +3,7 @@ end-to-end run on real EU-ADR pairs answered from the real store."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from adrlens.model import (
     ReportData,
     Verdict,
 )
+from adrlens.refset import read_refset_file
 from adrlens.signals.pair import pair_signal
 from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
@@ -115,6 +117,118 @@ def test_read_refset_errors(tmp_path: Path) -> None:
     bad.write_text("drug,condition,truth\naspirin,bleeding,maybe\n")
     with pytest.raises(AdrlensError, match="line 2"):
         read_refset(bad)
+
+
+def test_duplicate_rows_are_collapsed_counted_and_conflicts_refused(tmp_path: Path) -> None:
+    """Issue 12, item 8c: 1,000 duplicate rows once meant 1,000 answers of the same question."""
+    ref = tmp_path / "dups.csv"
+    ref.write_text(
+        "drug,condition,truth\n"
+        + "acetaminophen,anaphylaxis,1\n" * 1000
+        + "Acetaminophen ,  Anaphylaxis,1\n"  # the same pair: case and spacing aside
+        + "allopurinol,Stevens-Johnson syndrome,1\n" * 3
+        + "aspirin,anaphylaxis,0\n"
+    )
+    r = read_refset_file(ref)
+    assert r.pairs == [
+        ("acetaminophen", "anaphylaxis", 1),
+        ("allopurinol", "Stevens-Johnson syndrome", 1),
+        ("aspirin", "anaphylaxis", 0),
+    ]
+    assert (r.n_rows, r.n_duplicate_rows) == (1005, 1002)
+    assert r.duplicates[0] == {"drug": "acetaminophen", "condition": "anaphylaxis", "rows": 1001}
+    (notice,) = r.notices()
+    assert "1,002 duplicate row(s) collapsed" in notice and "3 distinct pair(s) from 1,005 rows" in notice
+    assert read_refset(ref) == r.pairs
+    ref.write_text("drug,condition,truth\naspirin,anaphylaxis,0\nx,y,1\nASPIRIN,anaphylaxis,1\n")
+    with pytest.raises(AdrlensError, match=r"line 4: ASPIRIN / anaphylaxis has truth 1 here but 0 on line 2"):
+        read_refset(ref)
+
+
+def test_evaluate_answers_each_distinct_pair_once(euadr: Path, tmp_path: Path) -> None:
+    pairs = read_refset(euadr)
+    subset = [p for p in pairs if p[2] == 1][:5] + [p for p in pairs if p[2] == 0][:5]
+    ref = tmp_path / "dup_subset.csv"
+    ref.write_text("drug,condition,truth\n" + "".join(f"{d},{c},{t}\n" for d, c, t in subset) * 100)
+    asked: list[tuple[str, str]] = []
+
+    def answer(drug: str, condition: str) -> Answer:
+        asked.append((drug, condition))
+        grade, score = ("probable", 2.0) if (drug, condition, 1) in subset else ("not supported", -1.0)
+        return Answer(
+            question=f"Can {drug} cause {condition}?",
+            drug=DrugInfo(drug, drug, "drug", drug, "exact"),
+            condition=ConditionInfo(condition, condition, None, "narrow", [], [], []),
+            evidence=[],
+            verdict=Verdict(grade, score, "by truth"),
+        )
+
+    report = evaluate(ref, answer_fn=answer, n_boot=200)
+    assert sorted(asked) == sorted((d, c) for d, c, _ in subset)  # 1,000 rows, 10 questions
+    assert (report.n_rows, report.n_pairs) == (1000, 10)
+    assert report.notices and "990 duplicate row(s)" in report.notices[0]
+    assert report.to_dict()["duplicates"][0]["rows"] == 100
+    assert "Note: 990 duplicate row(s) collapsed" in report.to_markdown()
+    assert report.source("combined").auc == 1.0
+
+
+def test_an_auc_with_too_few_of_a_class_is_not_estimable_never_zero(tmp_path: Path) -> None:
+    """Issue 12, item 8d: 50 duplicates once gave 'AUC 0.00 (0.00-0.00)'."""
+    ref = tmp_path / "few.csv"
+    ref.write_text("drug,condition,truth\n" + "a,b,1\n" * 50 + "c,d,0\ne,f,0\n")
+
+    def answer(drug: str, condition: str) -> Answer:
+        return Answer(
+            question="q",
+            drug=DrugInfo(drug, drug, "drug", drug, "exact"),
+            condition=ConditionInfo(condition, condition, None, "narrow", [], [], []),
+            evidence=[],
+            verdict=Verdict("possible", {"a": 0.0, "c": 1.0, "e": 2.0}[drug], "fixed"),
+        )
+
+    report = evaluate(ref, answer_fn=answer, n_boot=200)
+    comb = report.source("combined")
+    assert (comb.n_pos, comb.n_neg) == (1, 2)
+    assert comb.auc is None and comb.auc_lo is None and comb.auc_hi is None
+    assert comb.auc_note is not None and "not estimable" in comb.auc_note and "1 positive" in comb.auc_note
+    md = report.to_markdown()
+    assert "0.00 (0.00-0.00)" not in md and "not estimable: 1 positive(s) and 2 negative(s)" in md
+    assert report.to_dict()["sources"][0]["auc_note"] == comb.auc_note
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom"])
+def test_refset_in_utf8_or_utf16_is_read(tmp_path: Path, encoding: str) -> None:
+    text = "drug,condition,truth\r\nacetaminophen,anaphylaxis,1\r\nSjögren drug,Stevens–Johnson syndrome,0\r\n"
+    ref = tmp_path / "r.csv"
+    if encoding.endswith("-bom"):
+        codec = encoding[: -len("-bom")]
+        bom = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
+        ref.write_bytes(bom + text.encode(codec))
+    else:
+        ref.write_bytes(text.encode(encoding))
+    assert read_refset(ref) == [
+        ("acetaminophen", "anaphylaxis", 1),
+        ("Sjögren drug", "Stevens–Johnson syndrome", 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00binary zip", "binary"),
+        ("drug,condition,truth\na,b,1\n".encode("utf-16-le"), "NUL bytes"),  # UTF-16 without its mark
+        ("drug,condition,truth\nSjögren,b,1\n".encode("latin-1"), "not UTF-8"),
+        (b"\xff\xfe\x00\xd8", "not UTF-16"),  # a BOM, then a lone surrogate
+        (bytes(range(256)) * 4, "binary"),
+    ],
+)
+def test_binary_or_undecodable_refset_is_one_clear_error(tmp_path: Path, content: bytes, why: str) -> None:
+    ref = tmp_path / "r.csv"
+    ref.write_bytes(content)
+    with pytest.raises(AdrlensError) as e:
+        read_refset(ref)
+    msg = str(e.value)
+    assert str(ref) in msg and why in msg and "UTF-8" in msg and "UTF-16" in msg and "\n" not in msg
 
 
 # -- grade cut-offs -------------------------------------------------------------------------------------
@@ -305,3 +419,9 @@ def test_evaluate_with_the_engine_reads_its_evidence(euadr: Path, store: Path, t
     measurable = sum(any(spec.can_contain(p) for p in resolve_condition(c).narrow) for _d, c, _t in subset)
     assert report.source("reports:faers_ps").n_covered == measurable
     assert all(p["grade"] for p in report.per_pair)
+
+
+def test_the_real_refsets_have_no_duplicates(euadr: Path) -> None:
+    for f in (euadr, euadr.with_name("euadr_reference_set.csv")):
+        r = read_refset_file(f)
+        assert (r.n_rows, len(r.pairs), r.notices()) == (93, 93, [])

@@ -149,3 +149,39 @@ def test_the_plain_part_is_short(panel_run: tuple[PanelReport, list[Answer]]) ->
     amlo = next(a for a in answers if a.question.startswith("Can amlodipine cause peripheral neuropathy"))
     words = len(_plain_text(amlo).split())
     assert words < FLOORS["plain_words"]["amlodipine_plain_words_max"], words
+
+
+# -- reading the panel file: encodings (issue 12, item 10d) ----------------------------------------------
+_PANEL_TEXT = (
+    "question\tdrug\tcondition\tgrades\taction\tmust_mention\tbasis\n"
+    "Can Norvasc cause ankle swelling?\tamlodipine\toedema\testablished|probable\tsee_clinician\tswelling\tlabel\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+def test_read_panel_in_utf8_or_utf16(tmp_path: Path, data_dir: Path, encoding: str) -> None:
+    p = tmp_path / "panel.tsv"
+    p.write_bytes(_PANEL_TEXT.encode(encoding))
+    (row,) = read_panel(p)
+    assert (row.question, row.grades, row.action) == ("Can Norvasc cause ankle swelling?", ["established", "probable"],
+                                                      "see_clinician")
+    # The real dev panel, saved by a spreadsheet as "Unicode text", reads the same.
+    real = (data_dir / PANEL).read_text(encoding="utf-8")
+    p.write_bytes(real.encode("utf-16"))
+    assert read_panel(p) == read_panel(data_dir / PANEL)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [(b"\x89PNG\r\n\x1a\n\x00\x00", "binary"), (_PANEL_TEXT.encode("cp1252") + b"\x81\xe9", "not UTF-8"),
+     (_PANEL_TEXT.encode("utf-16-be"), "NUL bytes")],
+)
+def test_binary_or_undecodable_panel_is_one_clear_error(tmp_path: Path, content: bytes, why: str) -> None:
+    from adrlens.errors import AdrlensError
+
+    p = tmp_path / "panel.tsv"
+    p.write_bytes(content)
+    with pytest.raises(AdrlensError) as e:
+        read_panel(p)
+    msg = str(e.value)
+    assert str(p) in msg and why in msg and "UTF-16" in msg and "\n" not in msg

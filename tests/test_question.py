@@ -282,3 +282,40 @@ def test_cli_ask_refuses_a_folder_as_out_before_any_work(tmp_path: Path) -> None
     said = " ".join((res.stderr + res.stdout).split())  # the console wraps long lines
     assert res.returncode != 0 and "is a folder" in said
     assert "internal error" not in res.stderr and not (tmp_path / "none.duckdb").exists()
+
+
+# ---- long input is never echoed whole; full-width letters are letters (issue 12, items 11c-d) -------------
+
+
+def _ask(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "adrlens.cli", "ask", *args, "--store", str(tmp_path / "none.duckdb")],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"},
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("Can amlodipine cause " + "x" * 100_000 + "?",),
+        ("Can " + "zq" * 50_000 + " cause headache?",),
+        ("Can amlodipine not cause " + "x" * 100_000 + "?",),
+        ("--drug", "q" * 100_000, "--condition", "headache"),
+        ("--drug", "amlodipine", "--condition", "q" * 100_000),
+        ("Can amlodipine cause " + "x" * 900 + "?",),  # under the length limit: the unknown condition is cut
+        ("--drug", "zq" * 450, "--condition", "headache"),  # under the limit: the unknown drug is cut
+    ],
+)
+def test_cli_a_100_kb_question_or_name_is_not_echoed_whole(tmp_path: Path, args: tuple[str, ...]) -> None:
+    res = _ask(tmp_path, *args)
+    assert res.returncode == 2, res.stderr[:300]
+    assert res.stderr.startswith("error:") and "Traceback" not in res.stderr
+    assert len(res.stderr) < 300, res.stderr[:400]
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_full_width_letters_read_as_the_same_question() -> None:
+    u = understand("Ｃａｎ ＮＯＲＶＡＳＣ ｃａｕｓｅ ｐｅｒｉｐｈｅｒａｌ ｎｅｕｒｏｐａｔｈｙ?")
+    assert (u.drug.name, u.condition.concept_id) == ("amlodipine", PN)
+    u = understand(drug="ＮＯＲＶＡＳＣ", condition="ｔｉｎｇｌｉｎｇ")
+    assert (u.drug.name, u.condition.concept_id) == ("amlodipine", PN)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from adrlens.sources.counts.openfda import (
     drug_search,
     event_search,
 )
+from silent_server import silent_server
 
 FIX = Path(__file__).parent / "fixtures" / "openfda"
 
@@ -222,3 +227,64 @@ def test_api_key_sent_and_period_applied(monkeypatch: pytest.MonkeyPatch) -> Non
         c.total(DRUG)
     assert seen[0].params["api_key"] == "k123"
     assert seen[0].params["search"].endswith("AND receivedate:[20040101 TO 20041231]")
+
+
+# -- a network that never answers (issue 12, item 10e) ----------------------------------------------------
+# Real sockets on 127.0.0.1 (tests/silent_server.py): no mock can show that a timeout really ends the wait.
+DEADLINE = 2.0
+GUARD = 3 * DEADLINE  # a generous bound, only so that a wait that never ends fails the test
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["never-answers", "trickles-forever"])
+def test_a_server_that_never_answers_ends_at_the_deadline_with_a_clear_error(trickle: bool) -> None:
+    with silent_server(trickle=trickle) as port:
+        c = OpenFdaClient(api_key="", base_url=f"http://127.0.0.1:{port}/drug/event.json", timeout=DEADLINE)
+        t = time.monotonic()
+        with c, pytest.raises(OpenFdaUnavailableError) as err:
+            c.total(DRUG)
+        waited = time.monotonic() - t
+    msg = str(err.value)
+    assert f"did not answer within {DEADLINE:g} s" in msg and "proxy" in msg and "--timeout" in msg
+    assert waited < GUARD, waited
+
+
+def test_the_deadline_comes_from_the_environment_and_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adrlens.sources import net
+
+    monkeypatch.setenv(net.TIMEOUT_ENV, "7.5")
+    assert OpenFdaClient(api_key="").deadline == 7.5
+    assert OpenFdaClient(api_key="", timeout=3).deadline == 3  # an option beats the environment
+    monkeypatch.delenv(net.TIMEOUT_ENV)
+    assert OpenFdaClient(api_key="").deadline == net.DEADLINE_S
+    for bad in ("soon", "0", "-1"):
+        monkeypatch.setenv(net.TIMEOUT_ENV, bad)
+        with pytest.raises(AdrlensError, match="seconds"):
+            OpenFdaClient(api_key="")
+
+
+def test_cli_online_behind_a_proxy_that_never_answers_fails_at_the_deadline(tmp_path: Path) -> None:
+    """The reported case: a proxy that accepts and never answers kept `online` silent for 173 s."""
+    with silent_server() as port:
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env.update(HTTPS_PROXY=f"http://127.0.0.1:{port}", COLUMNS="300")
+        res = subprocess.run(
+            [sys.executable, "-m", "adrlens.cli", "online", "amlodipine", "headache", "--timeout", str(DEADLINE)],
+            capture_output=True, text=True, env=env, timeout=120,  # the guard: vocabulary load plus GUARD
+        )
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert res.returncode == 2, res.stderr
+    assert lines[0].startswith("asking openFDA") and f"{DEADLINE:g} s" in lines[0]  # said while it waits
+    assert lines[-1].startswith("error: openFDA (api.fda.gov) did not answer within 2 s; check your connection or")
+    assert "Traceback" not in res.stderr and len(lines) == 2
+
+
+def test_cli_online_pointed_at_a_silent_server_by_environment(tmp_path: Path) -> None:
+    with silent_server() as port:
+        env = {**os.environ, "ADRLENS_OPENFDA_URL": f"http://127.0.0.1:{port}/drug/event.json", "COLUMNS": "300",
+               "ADRLENS_TIMEOUT": "1.5"}
+        res = subprocess.run(
+            [sys.executable, "-m", "adrlens.cli", "online", "amlodipine", "headache"],
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+    assert res.returncode == 2 and "error: openFDA (127.0.0.1) did not answer within 1.5 s" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -65,9 +65,36 @@ def test_prod_ai_first_and_combinations(vocab: DrugVocabulary) -> None:
     assert (res, mapped, method) == (["amlodipine", "benazepril"], True, "prod_ai")
     # prod_ai wins over a drugname that says something else
     assert vocab.normalise("LIPITOR", "AMLODIPINE BESYLATE")[0] == ["amlodipine"]
-    # an ingredient no vocabulary knows yet is still FDA's ingredient text: kept, salt stripped
+    # an ingredient no vocabulary knows is kept (salt stripped) but not counted as mapped: prod_ai is free text
     res, mapped, method = vocab.normalise("ZZNEWBRAND", "ZORBLATINIB HYDROCHLORIDE")
-    assert (res, mapped, method) == (["zorblatinib"], True, "prod_ai_verbatim")
+    assert (res, mapped, method) == (["zorblatinib"], False, "prod_ai_verbatim")
+
+
+@pytest.mark.parametrize("prod_ai", ["<b>x</b>", "ab\x01cd\x7f", "<script>alert(1)</script>", "\x00\x00", "Z"])
+def test_prod_ai_markup_and_garbage_is_never_mapped(vocab: DrugVocabulary, prod_ai: str) -> None:
+    res, mapped, _method = vocab.normalise(None, prod_ai)
+    assert not mapped
+    assert all(not any(ord(ch) < 32 or ord(ch) == 127 for ch in i) for i in res)  # control characters never kept
+
+
+def test_a_cut_off_ingredient_list_is_read_without_its_fragment(vocab: DrugVocabulary) -> None:
+    """A bracketed list cut off by a field limit: its parts are the ingredients; the cut-off last part ('Z', a
+    UNII synonym of a proteasome subunit) is no ingredient. Nor is 'K2' (a UNII code of a cannabinoid)."""
+    for drugname, prod_ai in [("OSTEOCARE [CALCIUM;COLECALCIFEROL;MAGNESIUM;Z", None), (None, "OSTEOCARE [CALCIUM;Z")]:
+        res, mapped, _ = vocab.normalise(drugname, prod_ai)
+        assert not any("proteasome" in i for i in res), res
+    res, mapped, _method = vocab.normalise("OSTEOCARE [CALCIUM;COLECALCIFEROL;MAGNESIUM;Z", None)
+    assert (res, mapped) == (["calcium", "cholecalciferol", "magnesium"], True)
+    assert "jwh-018" not in vocab.normalise("VITAMIN D3 + K2", None)[0]
+    # a cut-off part leaving one name is no combination read as a single drug
+    assert vocab.normalise("amlodipine/z", None)[1:] != (True, "split")
+
+
+def test_full_width_and_compatibility_letters_are_the_same_name(vocab: DrugVocabulary) -> None:
+    assert vocab.normalise("ＮＯＲＶＡＳＣ", None)[:2] == (["amlodipine"], True)
+    assert vocab.resolve("ＮＯＲＶＡＳＣ")[0].ingredient == "amlodipine"
+    assert vocab.normalise(None, "ＡＭＬＯＤＩＰＩＮＥ ＢＥＳＹＬＡＴＥ") == (["amlodipine"], True, "prod_ai")
+    assert clean_name("ＮＯＲＶＡＳＣ®") == "norvasc"
 
 
 def test_unmapped_and_empty(vocab: DrugVocabulary) -> None:

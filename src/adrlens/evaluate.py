@@ -16,9 +16,7 @@ it reads. Nothing here computes evidence: it only scores answers.
 
 from __future__ import annotations
 
-import csv
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,6 +28,8 @@ from scipy.stats import rankdata
 from adrlens.errors import AdrlensError, DataNotFoundError, ResolutionError, StoreError
 from adrlens.jsonsafe import finite
 from adrlens.model import GRADES, Answer, Evidence, ReportData
+from adrlens.refset import read_refset as read_refset  # re-exported: the reader moved to adrlens.refset
+from adrlens.refset import read_refset_file
 
 AnswerFn = Callable[[str, str], Answer]
 Progress = Callable[[str, int, int], None]
@@ -40,85 +40,9 @@ CUTOFFS: tuple[str, ...] = ("established", "probable", "possible")
 # Grades that are calls of "no association" (everything below 'possible', including the inverse one).
 _GRADE_RANK = {g: i for i, g in enumerate(GRADES)}
 
-# Column names a reference set may use: (drug, condition, truth). The OMOP/OHDSI files name them
-# exposureName / outcomeName / groundTruth.
-_COLUMN_SETS: tuple[tuple[str, str, str], ...] = (
-    ("drug", "condition", "truth"),
-    ("exposurename", "outcomename", "groundtruth"),
-    ("drug", "event", "truth"),
-    ("drug", "outcome", "truth"),
-)
-
-# OMOP outcome definitions -> the plain condition names of the project's EU-ADR file (euadr.csv), so that
-# both spellings of EU-ADR ask the same questions. Keys are cleaned names (see _clean_outcome).
-_OMOP_OUTCOMES = {
-    "acute liver failure": "acute liver injury",
-    "acute renal failure": "acute kidney injury",
-    "upper gi": "upper gastrointestinal bleeding",
-    "upper gi bleeding": "upper gastrointestinal bleeding",
-    "leukopenia including neutropenia and agranulocytosis": "leukopenia",
-    "aplastic anemia": "aplastic anaemia",
-    "stevens-johnson syndrome": "Stevens-Johnson syndrome",
-}
-
-
-# -- reading reference sets -----------------------------------------------------------------------------
-def _clean_outcome(name: str) -> str:
-    """'OMOP Acute myocardial Infarction  1' -> 'acute myocardial infarction'; 'HOI Upper GI #3' -> ...
-
-    OMOP outcome names carry a prefix (OMOP, HOI) and a definition number; neither is part of the
-    condition."""
-    s = " ".join(name.split())
-    s = re.sub(r"^(omop|hoi)\s+", "", s, flags=re.IGNORECASE)
-    s = re.sub(r"\s*#?\s*\d+$", "", s)
-    key = s.lower()
-    return _OMOP_OUTCOMES.get(key, key)
-
-
-def _truth(value: str, path: Path, line: int) -> int:
-    v = value.strip().lower()
-    if v in ("1", "1.0", "true", "yes", "positive", "pos"):
-        return 1
-    if v in ("0", "0.0", "false", "no", "negative", "neg"):
-        return 0
-    raise AdrlensError(f"{path}, line {line}: truth must be 1 or 0, not {value!r}. Fix the reference set.")
-
-
-def read_refset(path: str | Path) -> list[tuple[str, str, int]]:
-    """A reference set CSV -> [(drug, condition, truth)], in file order.
-
-    Accepts columns drug, condition, truth or the OMOP-style exposureName, outcomeName, groundTruth
-    (case-insensitive); OMOP outcome names are reduced to plain condition names. Blank lines are skipped;
-    a row with a missing drug or condition or a truth other than 1/0 is an error naming the line."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataNotFoundError(f"reference set {p} not found. Give a CSV with columns drug, condition, truth.")
-    with p.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = {(h or "").strip().lower(): h for h in (reader.fieldnames or [])}
-        cols = next((c for c in _COLUMN_SETS if all(x in header for x in c)), None)
-        if cols is None:
-            raise AdrlensError(
-                f"{p}: no drug/condition/truth columns (found {', '.join(header) or 'none'}). Use columns "
-                "drug, condition, truth or the OMOP names exposureName, outcomeName, groundTruth."
-            )
-        omop = cols[0] == "exposurename"
-        d_col, c_col, t_col = (header[c] for c in cols)
-        out: list[tuple[str, str, int]] = []
-        for line, row in enumerate(reader, start=2):
-            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                continue
-            drug = " ".join((row.get(d_col) or "").split())
-            cond = " ".join((row.get(c_col) or "").split())
-            if not drug or not cond:
-                raise AdrlensError(f"{p}, line {line}: drug or condition is empty. Fix the reference set.")
-            if omop:
-                drug, cond = drug.lower(), _clean_outcome(cond)
-            out.append((drug, cond, _truth(row.get(t_col) or "", p, line)))
-    if not out:
-        raise AdrlensError(f"{p}: the reference set has no pairs.")
-    return out
-
+# An AUC from fewer positives or negatives than this is not estimated: with one or two of a class every
+# bootstrap resample repeats the same few pairs, and "0.00 (0.00-0.00)" would be a number about nothing.
+MIN_PER_CLASS = 5
 
 # -- AUC ------------------------------------------------------------------------------------------------
 def _split(scores: Sequence[float] | np.ndarray, truth: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -326,6 +250,7 @@ class SourceResult:
     auc_lo: float | None
     auc_hi: float | None
     sens_spec: dict[str, dict[str, Any]] = field(default_factory=dict)  # cut-off -> {sensitivity, specificity, n}
+    auc_note: str | None = None  # why the AUC is not estimated (too few positives or negatives)
 
     @property
     def n_excluded(self) -> int:
@@ -344,6 +269,9 @@ class EvaluationReport:
     seed: int = 0
     # Calibration: per grade (GRADES order) {grade, pairs, positives, share_positive}
     calibration: list[dict[str, Any]] = field(default_factory=list)
+    n_rows: int = 0  # data rows of the file (n_pairs counts distinct pairs)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # {drug, condition, rows}
+    notices: list[str] = field(default_factory=list)  # what reading the file changed (duplicates collapsed)
 
     def source(self, name: str) -> SourceResult | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -369,11 +297,12 @@ class EvaluationReport:
             f"{self.n_resolved} resolved. AUC on the pairs each source covers, 95% CI from a stratified "
             f"bootstrap ({self.n_boot} resamples, seed {self.seed}).",
             "",
+            *(x for n in self.notices for x in (f"Note: {n}", "")),
             "| Source | Pairs with data | Positives / negatives | Excluded | AUC (95% CI) |",
             "|---|---:|---:|---:|---|",
         ]
         for s in self.sources:
-            a = "n/a" if s.auc is None else f"{s.auc:.2f} ({f(s.auc_lo)}-{f(s.auc_hi)})"
+            a = (s.auc_note or "n/a") if s.auc is None else f"{s.auc:.2f} ({f(s.auc_lo)}-{f(s.auc_hi)})"
             lines.append(f"| {s.name} | {s.n_covered} / {s.n_pairs} | {s.n_pos} / {s.n_neg} | {s.n_excluded} | {a} |")
         lines += [
             "",
@@ -432,15 +361,21 @@ def _source_result(
     t = np.array([r[1] for r in rows], dtype=int)
     n_pos, n_neg = int(t.sum()), int(len(t) - t.sum())
     a = lo = hi = None
-    if n_pos and n_neg:
+    note = None
+    if min(n_pos, n_neg) >= MIN_PER_CLASS:
         a = auc(s, t)
         lo, hi = bootstrap_auc(s, t, n_boot=n_boot, seed=seed)
+    else:
+        note = (
+            f"not estimable: {n_pos} positive(s) and {n_neg} negative(s) with data, an AUC needs at least "
+            f"{MIN_PER_CLASS} of each"
+        )
     th = _threshold(name)
     if calls:
         ss = {RULE_CALL: _rates([c for c, _ in calls], [tr for _, tr in calls])}
     else:
         ss = {th[0]: _rates([th[1](x) for x in s], t)} if th and len(t) else {}
-    return SourceResult(name, n_pairs, len(rows), n_pos, n_neg, a, lo, hi, ss)
+    return SourceResult(name, n_pairs, len(rows), n_pos, n_neg, a, lo, hi, ss, note)
 
 
 def evaluate(
@@ -456,8 +391,10 @@ def evaluate(
     `answer_fn(drug, condition) -> Answer` defaults to `adrlens.engine.answer_pair(..., store=store)`.
     A ResolutionError for a pair counts it as unresolved (with the reason); another AdrlensError for one
     pair is recorded the same way (reason prefixed 'error:'), except store and data errors, which stop the
-    run because every other pair would fail too. `progress(message, done, total)` is called per pair."""
-    pairs = read_refset(refset_path)
+    run because every other pair would fail too. `progress(message, done, total)` is called per pair.
+    A pair listed more than once is answered once (see `adrlens.refset`); the report's notices say so."""
+    refset = read_refset_file(refset_path)
+    pairs = refset.pairs
     fn = answer_fn or _default_answer_fn(store)
     unresolved: list[dict[str, Any]] = []
     per_pair: list[dict[str, Any]] = []
@@ -517,4 +454,7 @@ def evaluate(
         n_boot=n_boot,
         seed=seed,
         calibration=calibration([g for g, _ in grades], [t for _, t in grades]),
+        n_rows=refset.n_rows,
+        duplicates=refset.duplicates,
+        notices=refset.notices(),
     )

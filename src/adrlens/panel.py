@@ -16,6 +16,7 @@ to the same drug and the same condition. Scores:
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 from adrlens.errors import AdrlensError, DataNotFoundError, StoreError
 from adrlens.jsonsafe import json_safe
 from adrlens.model import GRADES, Answer
+from adrlens.textfile import read_user_text
 
 PANEL_COLUMNS = ("question", "drug", "condition", "grades", "action", "must_mention", "basis")
 # The grade scale for "within one": a link grade ladder. The inverse association sits beside "not supported".
@@ -51,28 +53,35 @@ def read_panel(path: str | Path) -> list[PanelRow]:
     p = Path(path)
     if not p.exists():
         raise AdrlensError(f"{p} does not exist")
-    with p.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        missing = [c for c in PANEL_COLUMNS[:5] if c not in (reader.fieldnames or [])]
-        if missing:
-            raise AdrlensError(f"{p}: missing column(s) {', '.join(missing)}; a panel has {', '.join(PANEL_COLUMNS)}")
-        rows = []
-        for i, r in enumerate(reader, start=2):
-            grades = [g.strip() for g in (r.get("grades") or "").split("|") if g.strip()]
-            bad = [g for g in grades if g not in GRADES]
-            if not grades or bad:
-                raise AdrlensError(f"{p} line {i}: grades {r.get('grades')!r} must be '|'-separated from {GRADES}")
-            rows.append(
-                PanelRow(
-                    question=(r.get("question") or "").strip(),
-                    drug=(r.get("drug") or "").strip(),
-                    condition=(r.get("condition") or "").strip(),
-                    grades=grades,
-                    action=(r.get("action") or "").strip(),
-                    must_mention=[w.strip() for w in (r.get("must_mention") or "").split("|") if w.strip()],
-                    basis=(r.get("basis") or "").strip(),
-                )
+    reader = csv.DictReader(io.StringIO(read_user_text(p, "expert panel"), newline=""), delimiter="\t")
+    missing = [c for c in PANEL_COLUMNS[:5] if c not in (reader.fieldnames or [])]
+    if missing:
+        raise AdrlensError(f"{p}: missing column(s) {', '.join(missing)}; a panel has {', '.join(PANEL_COLUMNS)}")
+    rows: list[PanelRow] = []
+    try:
+        return _panel_rows(p, reader, rows)
+    except csv.Error as e:  # a field over the csv module's size limit, a NUL in a row
+        raise AdrlensError(f"{p} line {len(rows) + 2}: not readable as a TSV ({e}). Fix the panel file.") from None
+
+
+def _panel_rows(p: Path, reader: csv.DictReader, rows: list[PanelRow]) -> list[PanelRow]:
+    for i, r in enumerate(reader, start=2):
+        grades = [g.strip() for g in (r.get("grades") or "").split("|") if g.strip()]
+        bad = [g for g in grades if g not in GRADES]
+        if not grades or bad:
+            shown = (r.get("grades") or "")[:60]
+            raise AdrlensError(f"{p} line {i}: grades {shown!r} must be '|'-separated from {', '.join(GRADES)}")
+        rows.append(
+            PanelRow(
+                question=(r.get("question") or "").strip(),
+                drug=(r.get("drug") or "").strip(),
+                condition=(r.get("condition") or "").strip(),
+                grades=grades,
+                action=(r.get("action") or "").strip(),
+                must_mention=[w.strip() for w in (r.get("must_mention") or "").split("|") if w.strip()],
+                basis=(r.get("basis") or "").strip(),
             )
+        )
     return rows
 
 

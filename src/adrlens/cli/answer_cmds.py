@@ -109,6 +109,8 @@ def evaluate(
             from adrlens.evaluate import evaluate as run_evaluate
 
             report = run_evaluate(path, store=store, n_boot=boot, progress=step)
+            for note in report.notices:
+                err.print(f"note: {note}", highlight=False)
     if as_json:
         _print_json(report.to_dict())
     else:

@@ -16,6 +16,7 @@ from adrlens.cli.common import (
     app,
     build_progress,
     console,
+    err,
     output_file,
 )
 from adrlens.errors import AdrlensError
@@ -194,6 +195,9 @@ def online(
     event: Annotated[str, typer.Argument(help="Condition: concept, PT or lay words.")],
     scope: Annotated[str, typer.Option(help="narrow or broad.")] = "narrow",
     as_json: JsonOpt = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds each openFDA query may take, retries included.")
+    ] = None,
 ) -> None:
     """The 2x2 and measures from openFDA's live counts (needs internet; OPENFDA_API_KEY optional)."""
     from adrlens.signals.measures import Measures
@@ -201,7 +205,8 @@ def online(
     from adrlens.vocab.resolve import resolve_condition, resolve_drug
 
     d, c = resolve_drug(drug), resolve_condition(event, scope=scope)
-    with OpenFdaClient() as client:
+    with OpenFdaClient(timeout=timeout) as client:
+        err.print(f"asking openFDA (each query gives up after {client.deadline:g} s)...", highlight=False)
         pc = client.concept(d.name, list(c.pts), c.concept_id)
     m = Measures.from_counts(pc.a, pc.b, pc.c, pc.d).to_dict() if pc.complete else None
     res = {

@@ -247,13 +247,19 @@ def download(
     what: Annotated[str, typer.Argument(help="faers (quarterly ASCII zips), vaers or sider.")],
     quarters: Annotated[str, typer.Option("--quarters", help="2025q4 or a range 2024q1..2025q4 (faers).")] = "",
     dest: Annotated[Path, typer.Option("--dest", help="Folder to save into.")] = Path("downloads"),
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds a server may take to start answering.")
+    ] = None,
 ) -> None:
     """Fetch the public releases from their official homes (then: adrlens ingest DEST)."""
     from adrlens.sources import download as dl
+    from adrlens.sources import net
 
     if what == "faers":
         if not quarters:
             raise AdrlensError("say which quarters: --quarters 2025q4 or --quarters 2024q1..2025q4")
+        wait = net.deadline_seconds(timeout)
+        err.print(f"downloading FAERS {quarters} (a silent server is given up after {wait:g} s)...", highlight=False)
         with Progress(
             TextColumn("[bold]download[/]"),
             BarColumn(),
@@ -267,6 +273,7 @@ def download(
                 quarters,
                 dest,
                 progress=lambda url, n, t: bar.update(task, completed=n, total=t, description=url.rsplit("/", 1)[1]),
+                timeout=wait,
             )
         for g in got:
             console.print(f"{g.path} {g.bytes:,} bytes sha256 {g.sha256[:16]}...")

@@ -7,7 +7,10 @@
 - SIDER 4.1: http://sideeffects.embl.de/download/
 
 Downloads stream to a temporary file beside the target and are renamed into place when complete,
-so an interrupted download never leaves a half file that looks whole.
+so an interrupted download never leaves a half file that looks whole. A server (or proxy) that does not
+start answering within the deadline (`adrlens.sources.net`: 60 s, --timeout or $ADRLENS_TIMEOUT) or that
+falls silent in the middle of a file for READ_TIMEOUT_S (or the deadline, when shorter) is given up with
+one line saying what to do; a file that keeps arriving is not cut off, however large.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from adrlens.errors import AdrlensError
+from adrlens.sources import net
 
 FAERS_URL = "https://fis.fda.gov/content/Exports/{layout}_ascii_{year}q{q}.zip"
 VAERS_PAGE = "https://vaers.hhs.gov/data/datasets.html"
@@ -60,15 +64,27 @@ def faers_url(year: int, q: int) -> str:
 
 
 def fetch(
-    url: str, dest: Path, client: httpx.Client, progress: Callable[[int, int | None], None] | None = None
+    url: str,
+    dest: Path,
+    client: httpx.Client,
+    progress: Callable[[int, int | None], None] | None = None,
+    timeout: float | None = None,
 ) -> Downloaded:
-    """Stream url to dest atomically; raise DownloadError with what to do on any failure."""
+    """Stream url to dest atomically; raise DownloadError with what to do on any failure.
+
+    `timeout`: seconds the server may take to start answering (default `net.deadline_seconds()`)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     h = hashlib.sha256()
     n = 0
+    deadline = net.Deadline(net.deadline_seconds(timeout))
+    started = False
     try:
-        with client.stream("GET", url, follow_redirects=True) as r:
+        if progress:
+            progress(0, None)  # show the file (and the time it waits) before the first byte
+        limits = deadline.timeout()  # its read timeout also bounds a silence in the middle of the file
+        with client.stream("GET", url, follow_redirects=True, timeout=limits) as r:
+            started = True
             if r.status_code == 404:
                 raise DownloadError(
                     f"{url} is not published (404). Check the quarter; FDA posts a quarter about 6 weeks after it ends."
@@ -85,12 +101,21 @@ def fetch(
                         progress(n, total)
             if total is not None and n != total:
                 raise DownloadError(f"{url}: got {n:,} of {total:,} bytes (interrupted). Run the download again.")
+    except httpx.TimeoutException:
+        tmp.unlink(missing_ok=True)
+        host = httpx.URL(url).host
+        if started:
+            raise DownloadError(
+                f"{url}: nothing arrived for {limits.read:.3g} s after {n:,} bytes (stalled); "
+                "run the download again."
+            ) from None
+        raise DownloadError(f"{host} did not answer within {deadline.seconds:g} s; {net.TIMEOUT_HINT}.") from None
     except httpx.TransportError as e:
         tmp.unlink(missing_ok=True)
         raise DownloadError(
-            f"cannot reach {httpx.URL(url).host} ({e.__class__.__name__}: {e}). Are you online? "
+            f"cannot reach {httpx.URL(url).host} ({e.__class__.__name__}: {str(e)[:200]}). Are you online? "
             "Without network, copy the release files by hand and run adrlens ingest on them."
-        ) from e
+        ) from None
     except DownloadError:
         tmp.unlink(missing_ok=True)
         raise
@@ -103,11 +128,13 @@ def download_faers(
     dest_dir: Path,
     client: httpx.Client | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
+    timeout: float | None = None,
 ) -> list[Downloaded]:
-    """Download FAERS/AERS quarterly zips for a quarter or range; files already present are kept."""
+    """Download FAERS/AERS quarterly zips for a quarter or range; files already present are kept.
+    `timeout`: seconds each server may take to start answering (see `fetch`)."""
     own = client is None
     client = client or httpx.Client(
-        timeout=httpx.Timeout(60.0, connect=15.0), headers={"User-Agent": "adrlens (pharmacovigilance research)"}
+        timeout=net.default_timeout(), headers={"User-Agent": "adrlens (pharmacovigilance research)"}
     )
     out = []
     try:
@@ -116,7 +143,8 @@ def download_faers(
             dest = dest_dir / url.rsplit("/", 1)[1]
             if dest.exists():
                 continue
-            out.append(fetch(url, dest, client, (lambda n, t, u=url: progress(u, n, t)) if progress else None))
+            cb = (lambda n, t, u=url: progress(u, n, t)) if progress else None
+            out.append(fetch(url, dest, client, cb, timeout=timeout))
     finally:
         if own:
             client.close()

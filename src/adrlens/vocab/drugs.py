@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,11 @@ _SPLIT_RE = re.compile(r"\s*(?:\\|/|\+|;|,|&|\band\b|\bwith\b|\bw/|\bplus\b)\s*"
 _UNSPECIFIED_RE = re.compile(r",? (?:unspecified form|unspecified)$")  # UNII: "lactic acid, unspecified form"
 _BIOSIMILAR_RE = re.compile(r"^(.+?)-[a-z]{4}$")  # FDA four-letter suffixes: infliximab-dyyb
 _WS_RE = re.compile(r"\s+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A name part shorter than this ("z" of "...;magnesium;z", cut off by a field limit) is no UNII substance
+# name (there one or two letters are element symbols, codes, protein abbreviations) nor a part of a list.
+MIN_PART_CHARS = 3
+_OPEN_LIST_RE = re.compile(r"[\[(]([^\[\]()]*)$")
 _EDGE_JUNK = " .,;:*-_'\"`#?!"
 
 # Methods of the merged index, by source (also the `method` of normalise() for a whole-name hit).
@@ -141,7 +147,10 @@ def clean_name(text: str | None) -> str:
         text = "" if text is None or text != text else str(text)
     if not text:
         return ""
-    s = text.lower().replace("®", " ").replace("™", " ").replace("\u00a0", " ")
+    s = text.replace("®", " ").replace("™", " ").replace("\u00a0", " ")
+    if not s.isascii():  # full-width and other compatibility forms ("ＮＯＲＶＡＳＣ") are the same letters
+        s = unicodedata.normalize("NFKC", s)
+    s = _CONTROL_RE.sub(" ", s).casefold()
     s = _WS_RE.sub(" ", s).strip(_EDGE_JUNK)
     return s
 
@@ -267,7 +276,7 @@ class DrugVocabulary:
         if key in self._canon:
             return (key,), M_EXACT
         hit = self._index.get(key)
-        if hit is not None:
+        if hit is not None and not (len(key) < MIN_PART_CHARS and hit[1] == M_UNII):
             return hit
         stripped = strip_salts(key, self._canon)
         if stripped != key:
@@ -306,6 +315,9 @@ class DrugVocabulary:
             hit = self._lookup(inner) or self._lookup(denoise(inner)) or self._split(inner, prefix=False)
             if hit:
                 return hit[0], "paren"
+        # The same list with its closing bracket cut off ("osteocare [calcium;...;z"): its last part may be cut too.
+        if (m := _OPEN_LIST_RE.search(key)) and (hit := self._split(m.group(1), prefix=False, cut=True)):
+            return hit[0], "paren"
         # Combinations written out: "amlodipine/valsartan", "advil dual action with acetaminophen".
         for target in dict.fromkeys((key, core)):
             hit = self._split(target, prefix=True)
@@ -336,10 +348,14 @@ class DrugVocabulary:
                 return hit[0], "prefix"
         return None
 
-    def _split(self, text: str, prefix: bool) -> tuple[tuple[str, ...], str] | None:
-        """A combination written out, every part known: "amlodipine/valsartan" -> both."""
+    def _split(self, text: str, prefix: bool, cut: bool = False) -> tuple[tuple[str, ...], str] | None:
+        """A combination written out, every part known: "amlodipine/valsartan" -> both. A last part cut off
+        (a fragment, or any unknown last part when `cut`: the text's bracket never closes) is dropped."""
         parts = [p for p in (clean_name(x) for x in _SPLIT_RE.split(text)) if p]
-        if len(parts) < 2:
+        short = [len(p) < MIN_PART_CHARS and p not in self._canon for p in parts]  # fragments, codes ("k2")
+        if len(parts) > 1 and (short[-1] or (cut and not self._lookup(parts[-1]))):
+            parts, short = parts[:-1], short[:-1]  # a cut-off last name: unknown, not a guess
+        if len(parts) < 2 or any(short):  # one name left would count a combination as a single drug
             return None
         ings: list[str] = []
         for p in parts:
@@ -404,9 +420,9 @@ class DrugVocabulary:
         if hit:
             return tuple(sorted(set(hit[0]))), True, hit[1]
         if ai_parts:
-            # FDA's own active-ingredient text names an ingredient even when no vocabulary has it yet.
+            # prod_ai is free text (markup, cut-off lists, typing errors): an unknown part is kept, not mapped.
             out = [i for p in ai_parts for i in (self._resolve_name(p) or (self._verbatim(p), ""))[0]]
-            return tuple(sorted(set(out))), True, "prod_ai_verbatim"
+            return tuple(sorted(set(out))), False, "prod_ai_verbatim"
         if not key or key in _PLACEHOLDERS:
             return (), False, "empty"
         return self._verbatim(key), False, "verbatim"

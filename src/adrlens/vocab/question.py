@@ -16,12 +16,28 @@ closest drugs or conditions (or the readings of an ambiguous word).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from adrlens.errors import ResolutionError
-from adrlens.vocab.resolve import ResolvedCondition, ResolvedDrug, resolve_condition, resolve_drug
+from adrlens.vocab.resolve import ResolvedCondition, ResolvedDrug, quoted, resolve_condition, resolve_drug
 
 EXAMPLE = "Can amlodipine cause peripheral neuropathy?"
+# A question is one sentence: longer text is refused before any matching, whose work grows with its length.
+MAX_INPUT_CHARS = 1000
+
+
+def _prepared(text: str | None, what: str) -> str | None:
+    """User text in compatibility-normal form (full-width "ＮＯＲＶＡＳＣ" is "NORVASC"), refused when too long."""
+    if not isinstance(text, str):
+        return text
+    t = unicodedata.normalize("NFKC", text)
+    if len(t) > MAX_INPUT_CHARS:
+        raise ResolutionError(
+            f"{what} is {len(t):,} characters long; adrlens reads at most {MAX_INPUT_CHARS:,}. "
+            f"Ask one short question, like: {EXAMPLE}"
+        )
+    return t
 
 
 @dataclass(frozen=True)
@@ -276,7 +292,8 @@ def resolve_condition_words(text: str, scope: str = "narrow") -> ResolvedConditi
                 c.label, c.concept_id, c.pts, c.narrow, c.broad, text, c.method, min(x.score for x in found), c.via_pt
             )
         raise ResolutionError(
-            f"{text!r} names several conditions ({', '.join(labels)}); ask about one at a time.", candidates=labels
+            f"{quoted(text)} names several conditions ({', '.join(labels)}); ask about one at a time.",
+            candidates=labels,
         ) from None
 
 
@@ -377,20 +394,21 @@ def parse(text: str) -> Question:
     Raises ResolutionError (with an example phrasing) when no split into a drug and a condition is found.
     When one part is found but the other does not resolve, the Question is still returned and
     `understand` reports the failing part (unknown drug, ambiguous condition ...)."""
+    text = _prepared(text, "the question")  # type: ignore[assignment]
     if not isinstance(text, str) or not _clean(text):
         raise ResolutionError(f"no question given. Ask like: {EXAMPLE}")
     m = _LIST_QUESTION.match(_clean(text))
     if m:
         drug = _clean_drug(m.group("drug") or "") or "amlodipine"
         raise ResolutionError(
-            f"adrlens answers about one drug and one condition at a time. Ask like: Can {drug} cause "
+            f"adrlens answers about one drug and one condition at a time. Ask like: Can {quoted(drug)[1:-1]} cause "
             "peripheral neuropathy?"
         )
     best, partial = _find(text)
     r = best or partial
     if r is None:
         raise ResolutionError(
-            f"could not find a drug and a condition in {_short(text)!r}. Ask like: {EXAMPLE} "
+            f"could not find a drug and a condition in {quoted(text)}. Ask like: {EXAMPLE} "
             "(or give them separately: --drug amlodipine --condition tingling).",
             candidates=[],
         )
@@ -440,7 +458,7 @@ def _refuse_conflict(text: str, d: ResolvedDrug, c: ResolvedCondition, scope: st
         qc = resolve_condition_words(asked.condition_text, scope)
     except ResolutionError as e:
         raise ResolutionError(
-            f"the question {_short(text)!r} could not be read ({e}); give either a question or --drug and "
+            f"the question {quoted(text)} could not be read ({e}); give either a question or --drug and "
             "--condition, not both"
         ) from None
     if qd.name != d.name or (qc.concept_id or qc.label) != (c.concept_id or c.label):
@@ -448,11 +466,6 @@ def _refuse_conflict(text: str, d: ResolvedDrug, c: ResolvedCondition, scope: st
             f"the question asks about {qd.name} and {qc.label.lower()}, but --drug/--condition say {d.name} and "
             f"{c.label.lower()}: give one or the other"
         )
-
-
-def _short(text: str, limit: int = 120) -> str:
-    t = " ".join(text.split())
-    return t if len(t) <= limit else t[: limit - 1] + "…"
 
 
 def understand(
@@ -467,6 +480,8 @@ def understand(
     the question's wording. scope: 'narrow' (the concept's specific PTs) or 'broad' (related PTs too).
     Raises ResolutionError with candidates when a part is unknown or ambiguous."""
     notes: list[str] = []
+    text = _prepared(text, "the question")
+    drug, condition = _prepared(drug, "--drug"), _prepared(condition, "--condition")
     _refuse_negation(text)
     if drug is not None or condition is not None:
         if not (drug and drug.strip()) or not (condition and condition.strip()):

@@ -32,6 +32,16 @@ DRUG_FUZZY_MARGIN = 0.02
 CONDITION_FUZZY_MIN = 0.5
 CONDITION_FUZZY_MARGIN = 0.02
 
+# User words quoted in a message are cut to this many characters: a pasted page must not come back whole.
+ECHO_CHARS = 80
+
+
+def quoted(text: str, limit: int = ECHO_CHARS) -> str:
+    """text as a message quotes it: whitespace collapsed, cut to `limit` characters (with an ellipsis), in quotes."""
+    t = " ".join(str(text).split())
+    return repr(t if len(t) <= limit else t[: limit - 1] + "…")
+
+
 _LOCK = threading.Lock()
 _CONDITION_VOCABS: dict[str, ConditionVocabulary] = {}
 _MEMO_LIMIT = 4096
@@ -124,7 +134,7 @@ def _resolve_drug(q: str) -> ResolvedDrug:
         combo = [m.ingredient for m in named if m.method == top.method and m.matched == top.matched]
         if len(combo) > 1:
             raise ResolutionError(
-                f"{q!r} names several ingredients ({', '.join(combo)}); the reports are counted per "
+                f"{quoted(q)} names several ingredients ({', '.join(combo)}); the reports are counted per "
                 f"ingredient, so ask about one of them (for example: Can {combo[0]} cause headache?).",
                 candidates=combo,
             )
@@ -139,12 +149,12 @@ def _resolve_drug(q: str) -> ResolvedDrug:
         # Two spellings of different drugs are equally close: a coin toss is no answer.
         shown = ", ".join(f"{m.matched} ({m.ingredient})" if m.matched != m.ingredient else m.ingredient for m in close)
         raise ResolutionError(
-            f"unknown drug {q!r}: it is spelt like {shown}, and no one of them is clearly meant. "
+            f"unknown drug {quoted(q)}: it is spelt like {shown}, and no one of them is clearly meant. "
             "Check the spelling, or give the generic name (for example amlodipine).",
             candidates=list(dict.fromkeys(m.ingredient for m in close)),
         )
     raise ResolutionError(
-        f"unknown drug {q!r}. Give a brand or generic name (for example Norvasc or amlodipine) "
+        f"unknown drug {quoted(q)}. Give a brand or generic name (for example Norvasc or amlodipine) "
         "or a vaccine (for example flu vaccine)."
         + (f" Did you mean: {', '.join(sugg)}?" if (sugg := drug_suggestions(q)) else ""),
         candidates=drug_suggestions(q),
@@ -182,7 +192,7 @@ def _refuse_class(q: str) -> None:
         return
     shown = ", ".join(c.members[:6]) + (f" and {len(c.members) - 6} more" if len(c.members) > 6 else "")
     raise ResolutionError(
-        f"{q!r} is a drug class ({c.name}, {c.source}), not one drug: its drugs include {shown}. "
+        f"{quoted(q)} is a drug class ({c.name}, {c.source}), not one drug: its drugs include {shown}. "
         f"Which one do you mean? Ask, for example: Can {c.members[0]} cause headache?",
         candidates=list(c.members[:10]),
     )
@@ -230,7 +240,7 @@ def drug_suggestions(text: str, limit: int = 5) -> list[str]:
 def resolve_condition(text: str, scope: str = "narrow") -> ResolvedCondition:
     """Condition words (medical or lay: "pins and needles", "heart attack") -> a concept or a lone PT."""
     if scope not in ("narrow", "broad"):
-        raise ResolutionError(f"unknown scope {scope!r}; use 'narrow' or 'broad'.")
+        raise ResolutionError(f"unknown scope {quoted(scope)}; use 'narrow' or 'broad'.")
     q = " ".join(str(text or "").split())
     if not q:
         raise ResolutionError("no condition given. Name a side effect (for example tingling or hair loss).")
@@ -250,25 +260,25 @@ def _resolve_condition(q: str, scope: str) -> ResolvedCondition:
     if matches and matches[0].method == "fuzzy":
         if matches[0].score < CONDITION_FUZZY_MIN:
             raise ResolutionError(
-                f"unknown condition {q!r}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
+                f"unknown condition {quoted(q)}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
                 candidates=list(dict.fromkeys([*condition_suggestions(q), *(m.label for m in matches)]))[:6],
             )
         close = [m for m in matches if matches[0].score - m.score < CONDITION_FUZZY_MARGIN]
         if len({m.label for m in close}) > 1:
             raise ResolutionError(
-                f"{q!r} is ambiguous: it is spelt like {', '.join(dict.fromkeys(m.label for m in close))}; "
+                f"{quoted(q)} is ambiguous: it is spelt like {', '.join(dict.fromkeys(m.label for m in close))}; "
                 "say which one you mean.",
                 candidates=list(dict.fromkeys(m.label for m in close)),
             )
     if not matches:
         raise ResolutionError(
-            f"unknown condition {q!r}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
+            f"unknown condition {quoted(q)}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
             candidates=condition_suggestions(q),
         )
     if is_ambiguous(matches) and matches[0].label != matches[1].label:
         tied = [m.label for m in matches if matches[0].score - m.score <= 0.015]
         raise ResolutionError(
-            f"{q!r} is ambiguous: it could mean {', '.join(dict.fromkeys(tied))}; say which one "
+            f"{quoted(q)} is ambiguous: it could mean {', '.join(dict.fromkeys(tied))}; say which one "
             "(for example: gastrointestinal bleeding).",
             candidates=list(dict.fromkeys(m.label for m in matches)),
         )

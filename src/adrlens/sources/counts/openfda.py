@@ -17,7 +17,9 @@ Rules this client never breaks:
 * a truncated count (count= queries return at most 1000 buckets) never turns a missing term into 0;
 * it keeps under openFDA's limits (240 requests/min; 1,000/day without a key, 120,000/day with one from
   $OPENFDA_API_KEY) and retries 429/5xx politely, honouring Retry-After;
-* offline, it raises `OpenFdaUnavailableError` pointing at the local FAERS store.
+* offline, it raises `OpenFdaUnavailableError` pointing at the local FAERS store;
+* every query, retries included, ends by its deadline (`adrlens.sources.net`: --timeout, $ADRLENS_TIMEOUT),
+  with "openFDA did not answer within N s" instead of waiting on a proxy that never answers.
 
 The HTTP transport is injectable (`transport=`), so tests serve openFDA-format fixtures through
 `httpx.MockTransport` and never touch the network.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import json
 import os
 import random
 import time
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 import httpx
 
 from adrlens.errors import AdrlensError
+from adrlens.sources import net
 from adrlens.sources.counts.base import (
     STATUS_COUNTED,
     STATUS_ZERO,
@@ -47,6 +51,7 @@ from adrlens.sources.counts.base import (
 )
 
 OPENFDA_EVENT_URL = "https://api.fda.gov/drug/event.json"
+OPENFDA_URL_ENV = "ADRLENS_OPENFDA_URL"  # another endpoint (a mirror, a test server) instead of OPENFDA_EVENT_URL
 MAX_COUNT_BUCKETS = 1000  # openFDA's cap on count= results
 PER_MINUTE = 240
 PER_DAY_NO_KEY = 1_000
@@ -152,8 +157,8 @@ class OpenFdaClient:
         api_key: str | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
-        base_url: str = OPENFDA_EVENT_URL,
-        timeout: float = 30.0,
+        base_url: str | None = None,
+        timeout: float | None = None,
         max_retries: int = 4,
         backoff: float = 1.0,
         max_wait: float = 120.0,
@@ -165,7 +170,9 @@ class OpenFdaClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api_key = api_key if api_key is not None else (os.environ.get("OPENFDA_API_KEY") or None)
-        self.base_url = base_url
+        self.base_url = base_url or os.environ.get(OPENFDA_URL_ENV) or OPENFDA_EVENT_URL
+        # Each query, retries and back-off included, ends by this many seconds (see adrlens.sources.net).
+        self.deadline = net.deadline_seconds(timeout)
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_wait = max_wait
@@ -179,7 +186,7 @@ class OpenFdaClient:
         self._recent: deque[float] = deque()
         self._day: deque[float] = deque()
         self.requests_made = 0
-        self._http = httpx.Client(transport=transport, timeout=timeout, headers={"User-Agent": "adrlens"})
+        self._http = httpx.Client(transport=transport, timeout=net.default_timeout(), headers={"User-Agent": "adrlens"})
         self._totals: dict[str | None, int] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -225,21 +232,25 @@ class OpenFdaClient:
             f" count={params['count']}" if "count" in params else ""
         )
         last = ""
+        deadline = net.Deadline(self.deadline, self._clock)
         for attempt in range(self.max_retries + 1):
+            paused = self._clock()
             self._throttle()
+            deadline.extend(self._clock() - paused)  # waiting for our own rate limit is no network wait
             try:
-                resp = self._http.get(self.base_url, params=params)
+                resp, content = self._fetch(params, deadline)
             except httpx.TimeoutException as exc:
                 last = f"timed out ({type(exc).__name__})"
-                if attempt < self.max_retries:
-                    self._sleep(self._backoff(attempt, None))
+                wait = self._backoff(attempt, None)
+                if attempt < self.max_retries and deadline.remaining() > wait + 1:
+                    self._sleep(wait)
                     continue
-                raise OpenFdaUnavailableError(f"openFDA is unreachable: {last}; {UNREACHABLE_HINT}") from exc
+                raise self._too_slow() from None
             except httpx.TransportError as exc:  # DNS, refused, offline: retrying will not help now
                 raise OpenFdaUnavailableError(
-                    f"openFDA is unreachable ({type(exc).__name__}: {exc}); {UNREACHABLE_HINT}"
-                ) from exc
-            body = self._json(resp)
+                    f"openFDA is unreachable ({type(exc).__name__}: {str(exc)[:200]}); {UNREACHABLE_HINT}"
+                ) from None
+            body = self._json(content)
             if resp.status_code == 200:
                 if body is None:
                     raise OpenFdaError(f"openFDA returned a non-JSON answer for {what}; try again later.")
@@ -258,7 +269,10 @@ class OpenFdaClient:
                             f"openFDA asks to wait {hinted:.0f} s ({last}) for {what}; try later, set "
                             f"OPENFDA_API_KEY, or {UNREACHABLE_HINT}"
                         )
-                    self._sleep(self._backoff(attempt, hinted))
+                    wait = self._backoff(attempt, hinted)
+                    if deadline.remaining() <= wait:  # the pause would outlast the call's deadline
+                        raise self._too_slow(f" (it kept answering {last})")
+                    self._sleep(wait)
                     continue
                 cls = OpenFdaRateLimitError if resp.status_code == 429 else OpenFdaError
                 raise cls(
@@ -271,10 +285,30 @@ class OpenFdaClient:
             )
         raise OpenFdaError(f"openFDA kept failing for {what} ({last}).")  # pragma: no cover
 
+    def _fetch(self, params: dict[str, str | int], deadline: net.Deadline) -> tuple[httpx.Response, bytes]:
+        """One GET within the deadline: its timeouts never reach past it, and an answer that trickles in
+        past it is abandoned (httpx's read timeout alone restarts with every piece that arrives)."""
+        if deadline.expired():
+            raise httpx.ReadTimeout("deadline reached before the request")
+        with self._http.stream("GET", self.base_url, params=params, timeout=deadline.timeout()) as resp:
+            chunks = []
+            for chunk in resp.iter_bytes():
+                chunks.append(chunk)
+                if deadline.expired():
+                    raise httpx.ReadTimeout("deadline reached while reading the answer", request=resp.request)
+        return resp, b"".join(chunks)
+
+    def _too_slow(self, detail: str = "") -> OpenFdaUnavailableError:
+        host = httpx.URL(self.base_url).host or self.base_url
+        return OpenFdaUnavailableError(
+            f"openFDA ({host}) did not answer within {self.deadline:g} s{detail}; {net.TIMEOUT_HINT}. "
+            f"Offline, {UNREACHABLE_HINT}"
+        )
+
     @staticmethod
-    def _json(resp: httpx.Response) -> dict | None:
+    def _json(content: bytes) -> dict | None:
         try:
-            body = resp.json()
+            body = json.loads(content)
         except ValueError:
             return None
         return body if isinstance(body, dict) else None

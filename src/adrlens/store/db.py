@@ -119,7 +119,7 @@ def _store_error(e: BaseException, path: Path, intr: guard.InterruptGuard) -> Ba
     if intr.signum is not None:
         return intr.error(path)
     if isinstance(e, Exception) and guard.is_disk_full(e):
-        return guard.disk_full_error(path, guard.needed_bytes(path))
+        return guard.disk_full_error(path)
     if isinstance(e, OSError) and path.name in f"{e.filename} {e.filename2}":
         return StoreError(
             f"cannot write the store's copy in {path.parent} ({e.strerror}); the store is unchanged. Make the "

@@ -118,12 +118,19 @@ def min_free_bytes() -> int:
         ) from None
 
 
-def disk_full_error(store: Path, needed: int) -> StoreError:
-    free = shutil.disk_usage(store.parent).free
+def disk_full_error(store: Path, needed: int | None = None) -> StoreError:
+    """The refusal for a folder without room: `needed` when known before the build, None when the disk
+    filled up during it (then the copy has been removed, and the free space is what it left)."""
+    free = shutil.disk_usage(store.parent).free // MB
+    if needed is None:
+        size = store.stat().st_size // MB if store.exists() else 0
+        why = f"the disk filled up during the build; free {free} MB now, the store is {size} MB and grows with it"
+    else:
+        why = f"needs about {-(-needed // MB)} MB; free {free} MB"
     return StoreError(
-        f"not enough disk space in {store.parent} to build the store (needs about {-(-needed // MB)} MB; free "
-        f"{free // MB} MB). The store is unchanged. Free some space or choose another --store "
-        f"({MIN_FREE_ENV} sets the margin kept free beyond the store's size, now {min_free_bytes() // MB} MB)."
+        f"not enough disk space in {store.parent} to build the store ({why}). The store is unchanged. Free some "
+        f"space or choose another --store ({MIN_FREE_ENV} sets the margin kept free beyond the store's size, now "
+        f"{min_free_bytes() // MB} MB)."
     )
 
 

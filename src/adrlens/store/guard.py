@@ -17,6 +17,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -66,11 +67,12 @@ def remove_files(paths: list[Path]) -> None:
 
 
 def remove_stale_temps(store: Path) -> list[Path]:
-    """Temporaries of earlier builds of `store` (call only while holding its lock: then their build is dead)."""
-    import glob
+    """Temporaries of earlier builds of `store` (call only while holding its lock: then their build is dead).
 
-    pattern = glob.escape(store.name)
-    stale = [*store.parent.glob(f"{pattern}.*{TMP_SUFFIX}*"), *store.parent.glob(f"{pattern}{TMP_SUFFIX}*")]
+    Matched exactly (pid, random part, optional write-ahead log), so that a store named like this one plus a
+    suffix (`s.duckdb.old`) keeps its own temporaries; the unnumbered name is that of builds before the lock."""
+    own = re.compile(re.escape(store.name) + r"(\.\d+\.[0-9a-f]+)?" + re.escape(TMP_SUFFIX) + r"(\.wal)?")
+    stale = [p for p in store.parent.iterdir() if own.fullmatch(p.name)]
     remove_files(stale)
     return stale
 
@@ -112,7 +114,7 @@ def min_free_bytes() -> int:
     raw = os.environ.get(MIN_FREE_ENV, str(DEFAULT_MIN_FREE_MB))
     try:
         return max(0, int(float(raw) * MB))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise StoreError(
             f"{MIN_FREE_ENV}={raw} is not a number of megabytes (for example {MIN_FREE_ENV}=64)."
         ) from None

@@ -3,10 +3,13 @@ written by the test, and what a store's folder holds afterwards."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -72,3 +75,15 @@ def caseids(store: Path) -> set[int]:
         return {c for (c,) in con.execute("SELECT caseid FROM report").fetchall()}
     finally:
         con.close()
+
+
+@contextmanager
+def held_lock(store: Path) -> Iterator[None]:
+    """Hold the store's lock as a running build does (its pid in the file)."""
+    fd = os.open(store.with_name(store.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)

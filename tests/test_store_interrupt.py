@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from adrlens.build import REPORTS_ONLY, ingest
-from store_cli import leftovers, lines, popen_cli, sha256
-from test_store_lock import held_lock
+from store_cli import held_lock, leftovers, lines, popen_cli, sha256
 
 # A report source big enough that its build is still running seconds after it started.
 BIG = ("faers", "quarter_2022q3_ps")

@@ -7,31 +7,16 @@ so that the waiting is certain rather than a race."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from adrlens.build import REPORTS_ONLY, ingest
-from store_cli import caseids, leftovers, lines, popen_cli, run_cli, sha256, write_quarter
+from store_cli import caseids, held_lock, leftovers, lines, popen_cli, run_cli, sha256, write_quarter
 
 DRUGS = ["ATORVASTATIN", "METFORMIN", "AMLODIPINE"]
 PTS = ["Myalgia", "Nausea", "Headache"]
 A_CASES = range(100_000, 100_060)
 B_CASES = range(200_000, 200_060)
-
-
-@contextmanager
-def held_lock(store: Path) -> Iterator[None]:
-    """Hold the store's lock as a running build does (its pid in the file)."""
-    fd = os.open(store.with_name(store.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        os.close(fd)
 
 
 def _quarters(tmp_path: Path) -> tuple[Path, Path]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from rich.console import Console
 from rich.markup import escape
 
 from adrlens.cli import answer_cmds, signal_cmds, store_cmds  # noqa: F401  (they register the commands)
@@ -27,7 +28,8 @@ def main() -> None:
     try:
         app()
     except Interrupted as e:
-        err.print(f"interrupted: {escape(str(e))}", highlight=False, soft_wrap=True)
+        # A console of its own: `err` may hold a line the signal cut short, which it would print again.
+        Console(stderr=True).print(f"interrupted: {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except AdrlensError as e:
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)

@@ -70,7 +70,7 @@ def building(
     with guard.interrupts() as intr:
         tmp = guard.temp_path(path)
         try:
-            with guard.store_lock(path, guard.DEFAULT_WAIT_S if wait is None else wait, notice):
+            with guard.store_lock(path, guard.DEFAULT_WAIT_S if wait is None else wait, intr.tell(notice)):
                 guard.remove_stale_temps(path)
                 mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
                 if mode is not None:

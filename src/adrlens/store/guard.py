@@ -225,6 +225,8 @@ class InterruptGuard:
     def __init__(self) -> None:
         self.signum: int | None = None
         self.armed = True
+        self._deferring = False
+        self._pending = False
         self._claim_lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._con_lock = threading.Lock()
@@ -244,7 +246,28 @@ class InterruptGuard:
         if self.signum is None:
             self.signum = signum
         if self._claim():
-            raise KeyboardInterrupt
+            if self._deferring:
+                self._pending = True
+            else:
+                raise KeyboardInterrupt
+
+    def tell(self, notice: Callable[[str], None] | None) -> Callable[[str], None] | None:
+        """`notice`, not to be cut short by a signal: a console interrupted mid-write prints its line again
+        with the next one. The signal takes effect as soon as the line is out."""
+        if notice is None:
+            return None
+
+        def told(message: str) -> None:
+            self._deferring = True
+            try:
+                notice(message)
+            finally:
+                self._deferring = False
+            if self._pending:
+                self._pending = False
+                raise KeyboardInterrupt
+
+        return told
 
     def watch(self, con: duckdb.DuckDBPyConnection | None) -> None:
         """The connection whose queries a signal interrupts (None before it is closed)."""

@@ -69,7 +69,8 @@ __all__ = [
 ]
 
 DISCLAIMER = (
-    "This article summarises published data. It is not medical advice and does not replace a clinician who knows you."
+    "This article summarises published data. It is not medical advice and does not replace a clinician who "
+    "knows you."
 )
 
 # READUS-PV items, in the order the methods box lists them; other keys follow in their own order.

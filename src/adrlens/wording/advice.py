@@ -132,7 +132,9 @@ def _action_lines(a: Answer) -> list[Statement]:
         ]
     out = [
         Statement(
-            sentence(f"If you think {drug} is causing it, talk to your doctor or pharmacist soon"),
+            sentence(
+                f"If you think {drug} is causing it, talk to your doctor or pharmacist soon"
+            ),
             ACTION_SOURCE,
             kind="action",
         ),

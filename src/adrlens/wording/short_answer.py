@@ -145,9 +145,9 @@ def _is_medicine(cause: str) -> bool:
 
 def causes_in_order(a: Answer) -> tuple[list[str], list[str]]:
     """The condition's common causes (the catalogue), split into (diseases and habits, medicines)."""
-    causes = [
-        c["text"] if isinstance(c, dict) else str(c) for c in (a.condition.description or {}).get("common_causes") or []
-    ]
+    causes = [c["text"] if isinstance(c, dict) else str(c) for c in (a.condition.description or {}).get(
+        "common_causes"
+    ) or []]
     meds = [c for c in causes if _is_medicine(c)]
     return [c for c in causes if c not in meds], meds
 

@@ -41,10 +41,8 @@ def _literature(a: Answer) -> Statement | None:
         d = sup.data
         ctl = ""
         if d.controlled_articles:
-            ctl = (
-                ", 1 of them a controlled study"
-                if d.controlled_articles == 1
-                else (f", {d.controlled_articles} of them controlled studies")
+            ctl = ", 1 of them a controlled study" if d.controlled_articles == 1 else (
+                f", {d.controlled_articles} of them controlled studies"
             )
         verb = "articles link" if d.n_articles != 1 else "article links"
         parts.append(f"{d.n_articles} published {verb} it to {a.drug.name}{ctl}")
@@ -68,7 +66,9 @@ def _reports(a: Answer) -> Statement | None:
     system = report_system(d.source_name, short=True)
     system = system[:1].lower() + system[1:]
     got = "none mention it" if d.a == 0 else f"{d.a:,} mention it"
-    text = f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected by chance."
+    text = (
+        f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected by chance."
+    )
     text += " Reports cannot show how often it happens, or prove the cause."
     name = plain_source(registry.get(d.source_name).name)
     return Statement(text, name, evidence_ids=[x.id for x in a.evidence_by_kind("reports")])
@@ -101,7 +101,9 @@ def _class(a: Answer) -> Statement | None:
     for e in a.evidence_by_kind("class_effect"):
         d = e.data
         if d.members_with_label_data:
-            text = f"{d.members_labelled} of {d.members_with_label_data} similar medicines list it on their label"
+            text = (
+                f"{d.members_labelled} of {d.members_with_label_data} similar medicines list it on their label"
+            )
             return Statement(sentence(text), "DrugCentral classes and label data", evidence_ids=[e.id])
     return None
 

@@ -283,11 +283,15 @@ def read_disease_ontology(folder: Path) -> tuple[list[dict], FileResult]:
         if not did or not label:
             res.skip("row without id or label", res.rows_read, str(r)[:200])
             continue
-        rows.append({"disease_id": did, "disease": label.lower(), "relation": "is_a", "target": parent.lower() or None})
+        rows.append(
+            {"disease_id": did, "disease": label.lower(), "relation": "is_a", "target": parent.lower() or None}
+        )
         res.rows_loaded += 1
     for r in _dict_rows(folder / "disease-symptom.tsv"):
         res.rows_read += 1
-        did, label, symptom = ((r.get(k) or "").strip() for k in ("disease_id", "disease_label", "symptom_label"))
+        did, label, symptom = (
+            (r.get(k) or "").strip() for k in ("disease_id", "disease_label", "symptom_label")
+        )
         if not label or not symptom:
             res.skip("row without disease or symptom", res.rows_read, str(r)[:200])
             continue

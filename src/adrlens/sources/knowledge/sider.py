@@ -53,7 +53,6 @@ def frequency_class(freq_text: str | None, upper: float | None) -> str | None:
         return "rare" if upper is not None and upper < RARE_BELOW else "rate"
     return None
 
-
 # name -> (ingredients, mapped): the knowledge builder's drug-name normaliser.
 Namer = Callable[[str], tuple[list[str], bool]]
 

@@ -69,3 +69,27 @@ def test_full_build_has_every_part(real_store: Path) -> None:
         priors = dict(con.execute("SELECT source, n_pairs FROM signal_prior").fetchall())
         sources = {s for (s,) in con.execute("SELECT DISTINCT source FROM report").fetchall()}
     assert set(priors) == sources and all(n > 0 for n in priors.values())
+
+
+def test_ingest_into_an_existing_store_refreshes_pair_stats(tmp_path: Path, data_dir: Path) -> None:
+    """Issue 12, item 11a: after adding cases, `signal` showed a pair that pair_stats lacked. An ingest into
+    an existing store rebuilds the statistics: they match a fresh build of both quarters, new pairs included."""
+    samples = data_dir / "faers" / "samples"
+    a, b = samples / "nico8270_25Q4_1000cases", samples / "ubesp_20Q3_first10000rows"
+    parts = ("reports", "pair_stats")
+    added, fresh = tmp_path / "added.duckdb", tmp_path / "fresh.duckdb"
+    build([a], added, parts=parts)
+    with db.connect(added, require=parts) as con:
+        pairs_a = set(con.execute("SELECT ingredient, pt FROM pair_stats").fetchall())
+    build([b], added, parts=parts)
+    build([a, b], fresh, parts=parts)
+    sql = "SELECT source, role, ingredient, pt, a, round(eb05, 6), round(ror_lo, 6) FROM pair_stats ORDER BY ALL"
+    with db.connect(added, require=parts) as con:
+        rows_added = con.execute(sql).fetchall()
+        pairs = set(con.execute("SELECT ingredient, pt FROM pair_stats").fetchall())
+        n_cases = con.execute("SELECT n_cases FROM signal_prior").fetchall()
+    with db.connect(fresh, require=parts) as con:
+        rows_fresh = con.execute(sql).fetchall()
+        n_cases_fresh = con.execute("SELECT n_cases FROM signal_prior").fetchall()
+    assert pairs - pairs_a, "the second quarter brought no new pairs: the test would prove nothing"
+    assert rows_added == rows_fresh and n_cases == n_cases_fresh

@@ -28,7 +28,10 @@ def test_killed_ingest_leaves_store_unchanged(tmp_path: Path, data_dir: Path) ->
     db = tmp_path / "s.duckdb"
     ingest([data_dir / "faers" / "samples" / "nico8270_25Q4_1000cases"], db)
     before = _sha(db)
-    tmp = db.with_name(db.name + ".building.tmp")
+
+    def temps() -> list[Path]:
+        return [p for p in tmp_path.iterdir() if ".building.tmp" in p.name]
+
     killed_mid_build = False
     for _attempt in range(5):
         proc = subprocess.Popen(
@@ -49,7 +52,7 @@ def test_killed_ingest_leaves_store_unchanged(tmp_path: Path, data_dir: Path) ->
         deadline = time.time() + 60
         # Wait until the build has started writing its copy, then kill -9 mid-ingest.
         while time.time() < deadline and proc.poll() is None:
-            if tmp.exists() and tmp.stat().st_size > 0:
+            if any(t.name.endswith(".building.tmp") and t.stat().st_size > 0 for t in temps()):
                 time.sleep(0.3)
                 break
             time.sleep(0.005)
@@ -67,7 +70,9 @@ def test_killed_ingest_leaves_store_unchanged(tmp_path: Path, data_dir: Path) ->
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM report").fetchall() == [(1000,)]
     con.close()
-    # The next ingest removes the stale temporary and completes.
-    s = ingest([data_dir / "faers" / "samples"], db)
-    assert not tmp.exists()
+    assert temps(), "the killed build left its temporary copy"
+    # The OS dropped the killed build's lock: the next ingest (refusing to wait) runs, removes the stale
+    # temporary and completes.
+    s = ingest([data_dir / "faers" / "samples"], db, wait=0)
+    assert not temps() and not db.with_name(db.name + ".lock").exists()
     assert s.cases["faers"] > 1000

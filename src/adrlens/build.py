@@ -8,6 +8,7 @@ Every write to a store goes through `build`: it copies the store (`store.db.buil
 report files (already-ingested sha256s are skipped), rebuilds the deduplicated tables, then every derived
 part the build asks for, and writes the "complete" marker with the inputs' sha256s before the file is
 renamed into place. Nothing half-built ever replaces a store: a failure or a kill leaves the old file.
+Two builds of one store never mix: the second waits for the first (the store's lock).
 
 This sits above `signals/` (it computes the pair statistics) and beside `evidence/`: the store is below
 the signals that read it, so the step that fills the store with signals cannot live inside `store/`.
@@ -32,6 +33,7 @@ from adrlens.store.knowledge import build_knowledge
 from adrlens.store.queries import sources_in_store
 
 ProgressFn = Callable[[str, int, int], None]
+NoticeFn = Callable[[str], None]
 PARTS = db.PARTS
 REPORTS_ONLY: tuple[str, ...] = ("reports",)
 # Folders of the data folder the knowledge and count-table parts read (their files' sha256 go in the marker).
@@ -86,11 +88,16 @@ def build(
     store: str | Path,
     parts: Iterable[str] = PARTS,
     progress: ProgressFn | None = None,
+    wait: float | None = None,
+    notice: NoticeFn | None = None,
 ) -> BuildSummary:
-    """Ingest `paths` into `store` and rebuild the requested derived parts, atomically, with the marker."""
+    """Ingest `paths` into `store` and rebuild the requested derived parts, atomically, with the marker.
+
+    One build of a store at a time: another one waits up to `wait` seconds (`notice` is told once) for the
+    store's lock, then refuses (`store.db.building`)."""
     store = Path(store)
     parts = tuple(p for p in PARTS if p in set(parts) | {"reports"})
-    with db.building(store) as con:
+    with db.building(store, wait=wait, notice=notice) as con:
         summary = BuildSummary(store, ingest_files(con, paths, store, progress), parts)
         inputs: dict = {"reports": logged_inputs(con)}
         if "knowledge" in parts:
@@ -121,21 +128,27 @@ def ingest(
     store: str | Path,
     progress: ProgressFn | None = None,
     parts: Iterable[str] = PARTS,
+    wait: float | None = None,
+    notice: NoticeFn | None = None,
 ) -> BuildSummary:
     """Add report files to a store (new or existing); every derived part is rebuilt in the same step."""
-    return build(paths, store, parts=parts, progress=progress)
+    return build(paths, store, parts=parts, progress=progress, wait=wait, notice=notice)
 
 
-def rebuild(store: str | Path, progress: ProgressFn | None = None) -> BuildSummary:
+def rebuild(
+    store: str | Path, progress: ProgressFn | None = None, wait: float | None = None, notice: NoticeFn | None = None
+) -> BuildSummary:
     """Every derived part of an existing store, rebuilt from the report files it already holds."""
     if not Path(store).exists():
         raise StoreError(f"No store at {store} to rebuild.")
-    return build([], store, PARTS, progress)
+    return build([], store, PARTS, progress, wait=wait, notice=notice)
 
 
-def build_store(path: str | Path, progress: ProgressFn | None = None) -> BuildSummary:
+def build_store(
+    path: str | Path, progress: ProgressFn | None = None, wait: float | None = None, notice: NoticeFn | None = None
+) -> BuildSummary:
     """The default store: every registered report source from the shared data, with every part."""
-    return build(default_inputs(), path, PARTS, progress)
+    return build(default_inputs(), path, PARTS, progress, wait=wait, notice=notice)
 
 
 def ensure_store(path: str | Path | None = None, progress: ProgressFn | None = None) -> Path:

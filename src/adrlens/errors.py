@@ -33,3 +33,11 @@ class ResolutionError(AdrlensError):
     def __init__(self, message: str, candidates: list[str] | None = None) -> None:
         super().__init__(message)
         self.candidates = candidates or []
+
+
+class Interrupted(AdrlensError):
+    """A build stopped by SIGINT or SIGTERM; the CLI prints "interrupted: ..." and exits 128 + the signal."""
+
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

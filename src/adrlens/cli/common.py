@@ -32,6 +32,21 @@ StoreOpt = Annotated[
     Path | None, typer.Option("--store", help="Store file (default: $ADRLENS_STORE or ./stores/adrlens.duckdb).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of text.")]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        envvar="ADRLENS_STORE_WAIT",
+        min=0,
+        help="Seconds to wait for another build of the same store to finish before refusing (0: refuse at once; "
+        "default 600).",
+    ),
+]
+
+
+def notice(message: str) -> None:
+    """A one-off line on stderr beside the progress bar (for example: waiting for another build)."""
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def _store(store: Path | None) -> Path:

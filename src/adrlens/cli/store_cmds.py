@@ -13,15 +13,18 @@ from rich.table import Table
 from adrlens.cli.common import (
     JsonOpt,
     StoreOpt,
+    WaitOpt,
     _print_json,
     _store,
     app,
     build_progress,
     console,
     err,
+    notice,
 )
 from adrlens.errors import AdrlensError
 from adrlens.sources.base import MAX_MEMBER_ENV, MAX_MEMBER_MB, MAX_RATIO, MAX_RATIO_ENV
+from adrlens.store.guard import DEFAULT_WAIT_S
 
 
 @app.command()
@@ -49,6 +52,7 @@ def ingest(
             "--max-ratio", envvar=MAX_RATIO_ENV, help=f"Highest zip compression ratio read (default {MAX_RATIO}:1)."
         ),
     ] = None,
+    wait: WaitOpt = DEFAULT_WAIT_S,
 ) -> None:
     """Add FDA FAERS/AERS quarterly releases or VAERS yearly files to a store; every derived table is rebuilt."""
     from functools import partial
@@ -62,7 +66,7 @@ def ingest(
     run_ingest = partial(build_ingest, parts=REPORTS_ONLY if reports_only else PARTS)
     target = _store(store)
     with build_progress("ingest", quiet or as_json) as progress:
-        summary = run_ingest(paths, target, progress=progress)
+        summary = run_ingest(paths, target, progress=progress, wait=wait, notice=notice)
     if as_json:
         _print_json(summary.to_dict())
     elif not quiet:
@@ -211,6 +215,7 @@ def build(
     store: StoreOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
+    wait: WaitOpt = DEFAULT_WAIT_S,
 ) -> None:
     """Build the default store from the shared data: FAERS samples, VAERS 1990-2006, FAERS 2022Q3,
     then label/literature/profile tables and all-pairs statistics."""
@@ -219,7 +224,7 @@ def build(
 
     target = _store(store)
     with build_progress("build", quiet or as_json) as progress:
-        summary = build_store(target, progress=progress)
+        summary = build_store(target, progress=progress, wait=wait, notice=notice)
     if as_json:
         _print_json(summary.to_dict())
     elif not quiet:
@@ -228,13 +233,17 @@ def build(
 
 
 @app.command()
-def rebuild(store: StoreOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+def rebuild(
+    store: StoreOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    wait: WaitOpt = DEFAULT_WAIT_S,
+) -> None:
     """Rebuild every derived table of a store (knowledge, pair statistics, count tables) from its report files."""
     from adrlens.build import rebuild as run_rebuild
 
     target = _store(store)
     with build_progress("rebuild", quiet) as progress:
-        summary = run_rebuild(target, progress=progress)
+        summary = run_rebuild(target, progress=progress, wait=wait, notice=notice)
     if not quiet:
         console.print(
             f"store {target} rebuilt: parts {', '.join(summary.parts)}; cases "

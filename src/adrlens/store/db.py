@@ -3,7 +3,8 @@
 Writes are atomic at the file level: `building(path)` copies the current file (if any) to a temporary
 file beside it, yields a connection on the copy, and renames the copy over the original only when the
 block finishes without error. A process killed mid-build leaves the old file untouched (and a stale
-temporary that the next build removes).
+temporary that the next build removes). One build at a time holds the store's lock; Ctrl-C, SIGTERM,
+a full disk and a read-only store or folder are handled in `store.guard`.
 
 A build ends by writing the "complete" marker (`meta` key `build`): the package version, the schema
 version, the parts built (`PARTS`) and the build's inputs with their sha256. `connect` refuses a store
@@ -18,13 +19,15 @@ import datetime
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 from adrlens.errors import StoreError
+from adrlens.store import guard
 
 SCHEMA_VERSION = "3"
 BUILD_KEY = "build"
@@ -51,38 +54,88 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_sql("derived.sql"))
 
 
-def _tmp_path(path: Path) -> Path:
-    return path.with_name(path.name + ".building.tmp")
-
-
 @contextlib.contextmanager
-def building(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open a writable copy of the store at `path`; commit it by rename when the block succeeds."""
+def building(
+    path: str | os.PathLike[str],
+    wait: float | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a writable copy of the store at `path`; commit it by rename when the block succeeds.
+
+    Holds the store's lock throughout (waiting up to `wait` seconds, default `guard.DEFAULT_WAIT_S`, for
+    another build; `notice` is told once that it waits). Any failure, Ctrl-C or SIGTERM removes the copy
+    and leaves the store as it was."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
-        if stale.exists():
-            stale.unlink()
-    if path.exists():
-        _check_is_store(path)
-        shutil.copyfile(path, tmp)
-    con = duckdb.connect(str(tmp))
-    ok = False
-    try:
-        init_schema(con)
-        yield con
-        con.execute("CHECKPOINT")
-        ok = True
-    finally:
-        con.close()
-        if ok:
-            os.replace(tmp, path)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            with contextlib.suppress(FileNotFoundError):
-                tmp.with_name(tmp.name + ".wal").unlink()
+    guard.check_writable(path)
+    with guard.interrupts() as intr:
+        tmp = guard.temp_path(path)
+        try:
+            with guard.store_lock(path, guard.DEFAULT_WAIT_S if wait is None else wait, intr.tell(notice)):
+                guard.remove_stale_temps(path)
+                mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
+                if mode is not None:
+                    _check_is_store(path)
+                guard.check_free_space(path)
+                if mode is not None:
+                    shutil.copyfile(path, tmp)
+                # No DuckDB progress bar: it would draw over ours on stderr.
+                con = duckdb.connect(str(tmp))
+                con.execute("SET enable_progress_bar = false")
+                intr.watch(con)
+                try:
+                    init_schema(con)
+                    yield con
+                    con.execute("CHECKPOINT")
+                except BaseException:
+                    intr.stop()  # the cleanup below, and abandoned generators closing now, need the connection
+                    # The copy is thrown away: closing must not first fold its write-ahead log into it.
+                    with contextlib.suppress(duckdb.Error):
+                        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+                    raise
+                finally:
+                    intr.watch(None)
+                    con.close()
+                if mode is not None:
+                    os.chmod(tmp, mode)  # a replaced store keeps its permissions
+                intr.stop()  # from here the rename happens: a signal now waits for it
+                os.replace(tmp, path)
+                _sync_folder(path.parent)
+        except BaseException as e:
+            intr.stop()
+            guard.remove_files(guard.temp_files(tmp))
+            if isinstance(e, GeneratorExit):  # the with block was abandoned: nobody to tell
+                raise
+            told = _store_error(e, path, intr)
+            if told is e:
+                raise
+            raise told from e
+    if intr.signum is not None:
+        raise intr.error(path, committed=True)
+
+
+def _store_error(e: BaseException, path: Path, intr: guard.InterruptGuard) -> BaseException:
+    """What a failed build tells the user: stopped by a signal, a full disk, a folder it cannot write in;
+    any other error as it is."""
+    if intr.signum is not None:
+        return intr.error(path)
+    if isinstance(e, Exception) and guard.is_disk_full(e):
+        return guard.disk_full_error(path)
+    if isinstance(e, OSError) and path.name in f"{e.filename} {e.filename2}":
+        return StoreError(
+            f"cannot write the store's copy in {path.parent} ({e.strerror}); the store is unchanged. Make the "
+            "folder writable or choose another --store."
+        )
+    return e
+
+
+def _sync_folder(folder: Path) -> None:
+    # The rename is durable only once the folder's entry is on disk (a power cut after it otherwise may undo it).
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _check_is_store(path: Path) -> None:

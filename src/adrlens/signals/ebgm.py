@@ -73,6 +73,7 @@ _LOG_SHAPE = (math.log(SHAPE_RANGE[0]), math.log(SHAPE_RANGE[1]))
 _LOG_RATE = (math.log(RATE_RANGE[0]), math.log(RATE_RANGE[1]))
 _BOUNDS = [_LOG_SHAPE, _LOG_RATE, _LOG_SHAPE, _LOG_RATE, (-LOGIT_P_BOUND, LOGIT_P_BOUND)]
 _BOUND_NAMES = ("alpha1", "beta1", "alpha2", "beta2", "p")
+BOUND_NOTE = "at bound"  # the words `message` gives a fit on the box's edge
 # Within 1% of the box (in the transformed space) counts as on it: a polish on the full data may step
 # a hair back inside from a squashed optimum on the edge.
 _EDGE_TOL = 0.01
@@ -405,7 +406,7 @@ def fit_prior(
     swap = t[4] > 0.5
     t = _canonical(t)
     names = [_BOUND_NAMES[(k + 2) % 4] if swap and k < 4 else _BOUND_NAMES[k] for k in np.flatnonzero(edge)]
-    at_bound = f"; {', '.join(names)} at bound" if names else ""
+    at_bound = f"; {', '.join(names)} {BOUND_NOTE}" if names else ""
     return Prior.from_array(
         t,
         neg_loglik=f,

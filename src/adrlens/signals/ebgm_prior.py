@@ -63,6 +63,12 @@ def assess(prior: mgps.Prior, n: np.ndarray, e: np.ndarray) -> mgps.Prior:
     reason = ""
     if repeat < MIN_REPEAT_PAIRS:
         reason = f"too few reports to fit a prior ({repeat:,} pairs with >= 2 reports; needs >= {MIN_REPEAT_PAIRS})"
+    elif not prior.converged and mgps.BOUND_NOTE in prior.message:
+        edge = prior.message.rsplit("; ", 1)[-1].removesuffix(f" {mgps.BOUND_NOTE}")
+        reason = (
+            f"the prior fit did not converge: {edge} at the edge of the search range (a gamma component "
+            "degenerated into a point mass or a 1/lambda spike; too few reports to fit a prior)"
+        )
     elif not prior.converged:
         reason = f"the prior fit did not converge ({prior.message})"
     else:

@@ -234,7 +234,8 @@ def test_assess_rules(caers: pd.DataFrame, full_fit: eb.Prior) -> None:
     assert "EBGM not given (caers)" in ebgm_prior.describe(bad, "caers")
     ok = ebgm_prior.describe(ebgm_prior.assess(full_fit, n, e), "caers")
     assert ok.startswith("EBGM prior (caers): converged") and "alpha1=3.2" in ok
-    # stored diagnostics come back (and a store written before them is judged by `converged`)
+    # stored diagnostics come back; a store written before the checks is not trusted (even "converged")
     back = ebgm_prior.from_diagnostics(bad.as_array(), json.dumps(bad.to_dict()))
     assert back == bad and back.reason == bad.reason and not back.usable
-    assert not ebgm_prior.from_diagnostics(full_fit.as_array(), json.dumps({"converged": False})).usable
+    stale = ebgm_prior.from_diagnostics(full_fit.as_array(), json.dumps({"converged": True}))
+    assert not stale.usable and stale.reason == ebgm_prior.STALE_PRIOR

@@ -117,9 +117,15 @@ def describe(prior: mgps.Prior | None, source: str) -> str:
     )
 
 
+STALE_PRIOR = "the store was built before EBGM priors were checked (run adrlens rebuild)"
+
+
 def from_diagnostics(theta: Any, diagnostics: str | None) -> mgps.Prior:
-    """A stored prior with its diagnostics (a store written before them: judged by ``converged``)."""
+    """A stored prior with its diagnostics. A store written before ``assess`` existed may hold a collapsed
+    prior that its old fit called converged, so its prior is not used until the store is rebuilt."""
     d = json.loads(diagnostics) if diagnostics else {}
     names = {f.name for f in dataclasses.fields(mgps.Prior)} - {"alpha1", "beta1", "alpha2", "beta2", "p"}
     kw = {k: v for k, v in d.items() if k in names and v is not None}
+    if "reason" not in d:
+        kw["reason"] = STALE_PRIOR
     return mgps.Prior.from_array(theta, **kw)

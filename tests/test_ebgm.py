@@ -12,6 +12,7 @@ from scipy import optimize, special
 
 from adrlens.config import data_path
 from adrlens.signals import ebgm as eb
+from adrlens.signals import ebgm_prior
 from adrlens.signals.measures import MeasureInputError
 
 
@@ -192,3 +193,49 @@ def test_gradient_matches_finite_differences(caers: pd.DataFrame, truncation: st
     np.testing.assert_allclose(grad, num, rtol=1e-4, atol=1e-3)
     # the two truncations are different likelihoods
     assert eb.neg_log_likelihood([1, 1, 2, 2, 0.3], sub["N"], sub["E"], truncation=truncation) > 0
+
+
+def test_fit_is_deterministic_and_reports_its_convergence(caers: pd.DataFrame) -> None:
+    n, e = caers["N"].to_numpy(), caers["E"].to_numpy()
+    one, two = eb.fit_prior(n, e, squash=True), eb.fit_prior(n, e, squash=True)
+    assert one == two and one.message == two.message
+    assert one.converged and one.grad_norm < eb.GRAD_TOL and one.n_iter > 0 and one.n_starts == len(eb.DEFAULT_STARTS)
+    assert "at bound" not in one.message
+
+
+def test_a_fit_on_the_edge_of_the_box_is_not_converged() -> None:
+    # Every pair has n = 1 and the same E: nothing separates two components, so the best fit is a limit
+    # of the model (a shape on its bound or P at 0/1), which must not be called converged.
+    n, e = np.ones(400), np.full(400, 0.5)
+    fit = eb.fit_prior(n, e)
+    assert not fit.converged and "at bound" in fit.message
+
+
+def test_zero_cells_count_every_unobserved_combination() -> None:
+    # 3 drugs (totals 4, 4, 2) x 2 events (totals 3, 5) in 10 cases; 4 of the 6 cells observed.
+    drug = np.array(["x", "x", "y", "z"])
+    event = np.array(["p", "q", "q", "p"])
+    drug_n, event_n = np.array([4.0, 4.0, 4.0, 2.0]), np.array([3.0, 5.0, 5.0, 3.0])
+    e0, w0 = ebgm_prior.zero_cells(drug, event, drug_n, event_n, 10)
+    assert w0.sum() == 6 - 4
+    # the unobserved cells are (y, p) with E = 4 * 3 / 10 and (z, q) with E = 2 * 5 / 10
+    assert sorted(zip(e0.tolist(), w0.tolist(), strict=True)) == [(1.0, 1.0), (1.2, 1.0)]
+
+
+def test_assess_rules(caers: pd.DataFrame, full_fit: eb.Prior) -> None:
+    n, e = caers["N"].to_numpy(float), caers["E"].to_numpy()
+    assert ebgm_prior.assess(full_fit, n, e).usable  # CAERS: converged, shrinks single reports
+    few = ebgm_prior.assess(full_fit, n[n == 1][:500], e[n == 1][:500])
+    assert not few.usable and "too few reports" in few.reason and f">= {ebgm_prior.MIN_REPEAT_PAIRS}" in few.reason
+    # A prior that barely shrinks (both components flat, mean 1/0.001) lets single reports signal.
+    flat = eb.Prior.from_array([0.5, 0.001, 0.5, 0.001, 0.5], converged=True)
+    bad = ebgm_prior.assess(flat, n, e)
+    assert not bad.usable and "does not shrink" in bad.reason
+    assert "EBGM not given (caers)" in ebgm_prior.describe(bad, "caers")
+    ok = ebgm_prior.describe(ebgm_prior.assess(full_fit, n, e), "caers")
+    assert ok.startswith("EBGM prior (caers): converged") and "alpha1=3.2" in ok
+    # stored diagnostics come back; a store written before the checks is not trusted (even "converged")
+    back = ebgm_prior.from_diagnostics(bad.as_array(), json.dumps(bad.to_dict()))
+    assert back == bad and back.reason == bad.reason and not back.usable
+    stale = ebgm_prior.from_diagnostics(full_fit.as_array(), json.dumps({"converged": True}))
+    assert not stale.usable and stale.reason == ebgm_prior.STALE_PRIOR

@@ -49,6 +49,7 @@ def test_amlodipine_peripheral_neuropathy(engine: Engine) -> None:
     advice = [s.text for s in a.layers.what_to_do]
     assert sum("Do not stop" in t for t in advice) == 1 and all(s.source for s in a.layers.what_to_do)
     assert a.methods["deduplication"] and a.methods["data_sources"]
+    assert any(line.startswith("EBGM prior (faers_ps): converged") for line in a.methods["ebgm"])
 
 
 def test_lay_words_and_brand_reach_the_same_answer(engine: Engine) -> None:

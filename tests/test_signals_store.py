@@ -233,3 +233,24 @@ def test_a_subgroup_the_store_holds_is_counted(real_store: Path) -> None:
     )
     counted = [r for r in res["sources"].values() if r["status"] == lookup.STATUS_COUNTED]
     assert counted and all(r["table"]["settings"]["age_band"] == "65-74" for r in counted)
+
+
+def test_every_source_prior_converges(real_store: Path) -> None:
+    # The zero-truncated likelihood never converged on these sources (a shape ran to its bound); with the
+    # zero cells each prior is an interior optimum that shrinks single reports (adrlens.signals.ebgm_prior).
+    from adrlens.signals.allpairs import load_prior, prior_lines
+
+    con = duckdb.connect(str(real_store), read_only=True)
+    try:
+        sources = [r[0] for r in con.execute("SELECT source FROM signal_prior WHERE role = 'suspect'").fetchall()]
+        priors = {s: load_prior(con, s) for s in sources}
+        lines = prior_lines(con)
+        nulls = con.execute("SELECT count(*) FROM pair_stats WHERE eb05 IS NULL AND source IN ('vaers', 'faers_ps')")
+        assert nulls.fetchone()[0] == 0
+    finally:
+        con.close()
+    assert {"faers", "faers_ps", "vaers"} <= set(priors)
+    for src, p in priors.items():
+        assert p is not None and p.converged and p.usable, (src, p)
+        assert p.n_zero_cells > 0 and p.n_star == 0 and "at bound" not in p.message
+    assert all(line.startswith("EBGM prior (") and "converged" in line for line in lines)

@@ -22,6 +22,7 @@ from adrlens.evidence.reports import chart_data, describe_sources
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence
 from adrlens.related import related
 from adrlens.signals import rules
+from adrlens.signals.allpairs import prior_lines
 from adrlens.store import db, queries
 from adrlens.verdict import grade
 from adrlens.wording import compose
@@ -162,7 +163,8 @@ class Engine:
             "case_definition": "a case counts once when it carries any preferred term of the condition concept",
             "exposure": "drug reported as primary or secondary suspect (FAERS); every vaccine given (VAERS)",
             "measures": "PRR (Yates chi2), ROR, IC with Gamma credibility interval, EBGM (MGPS, 2-gamma prior fitted "
-            "by maximum likelihood over all pairs of the source)",
+            "by maximum likelihood over all pairs of the source and its zero cells)",
+            "ebgm": prior_lines(self.con),  # per source: converged with the prior, or why no EBGM is given
             "expected_count": "Mantel-Haenszel over age band x sex x report year for the pair; crude for all pairs",
             "thresholds": rules.methods_text(),
             "intervals": "95% for PRR and ROR (log scale), IC025-IC975, EB05-EB95",

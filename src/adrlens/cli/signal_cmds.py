@@ -99,6 +99,8 @@ def signal(
                 f" | IC {_fmt(m['ic'])} (IC025 {_fmt(m['ic025'])})"
                 f" | EBGM {_fmt(e['ebgm'])} (EB05 {_fmt(e['eb05'])}, EB95 {_fmt(e['eb95'])})"
             )
+        if r.get("ebgm_prior") or e.get("note"):
+            console.print(f"  {e.get('note') or r['ebgm_prior']}", style="dim")
         call = r["signal"]
         console.print(
             ("  signal: " if call["signal"] else "  no signal (which is not 'no'): ")
@@ -168,7 +170,7 @@ def signals(
     no_squash: Annotated[bool, typer.Option("--no-squash", help="Fit the EBGM prior on all pairs unsquashed.")] = False,
 ) -> None:
     """All-pairs statistics (PRR, ROR, IC, EBGM with EB05/EB95) of one source, to Parquet."""
-    from adrlens.signals import rules
+    from adrlens.signals import ebgm_prior, rules
     from adrlens.signals.allpairs import all_pairs as run_all_pairs
     from adrlens.signals.tables import SignalSettings
     from adrlens.store import db
@@ -184,9 +186,9 @@ def signals(
     n_sig = sum(res.table.column("signal").to_pylist())
     console.print(
         f"{res.table.num_rows:,} pairs from {res.n_cases:,} cases of {source} written to {out}; "
-        f"{n_sig:,} signals ({rules.methods_text()}). Prior (alpha1, beta1, alpha2, beta2, P): "
-        + ", ".join(f"{x:.4g}" for x in res.prior.as_array())
+        f"{n_sig:,} signals ({rules.methods_text()})."
     )
+    console.print(ebgm_prior.describe(res.prior, source))
 
 
 @app.command()

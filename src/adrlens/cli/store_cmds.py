@@ -90,11 +90,13 @@ def ingest(
 @app.command()
 def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """What a store holds: files, repaired and skipped rows, deduplication steps, drug mapping."""
+    from adrlens.signals.allpairs import prior_lines
     from adrlens.store import db
 
     with db.connect(_store(store), require=("reports",)) as con:
         info = db.status(con)
         info["build"] = db.read_marker(con)
+        info["ebgm_priors"] = prior_lines(con)
     if as_json:
         _print_json(info)
         return
@@ -151,6 +153,8 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             "Most frequent unmapped drug names: "
             + ", ".join(f"{u['name']} ({u['rows']})" for u in info["top_unmapped"])
         )
+    for line in info["ebgm_priors"]:
+        console.print(line)
 
 
 @app.command()

@@ -63,6 +63,7 @@ def report_counts(
     a = np.array([t.a for t in tables], dtype=float)
     m = all_measures(a, [t.b for t in tables], [t.c for t in tables], [t.d for t in tables], e=[t.e for t in tables])
     prior = load_prior(con, settings.source, settings.role)
+    prior = prior if prior is not None and prior.usable else None  # an unusable prior gives no EB05
     eb05 = np.full(len(tables), np.nan)
     if prior is not None and (a > 0).any():
         pos = a > 0  # a = 0: no EBGM (log(0) inside the quantile search, and nothing to shrink)

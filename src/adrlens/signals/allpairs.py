@@ -3,7 +3,9 @@
 No Python loop over pairs: DuckDB counts a, drug totals, event totals and N; numpy/scipy compute
 PRR, ROR, IC and (after fitting the MGPS prior over all pairs) EBGM, EB05 and EB95 in one pass.
 The prior is saved with the pairs (`signal_prior`), so a single question later uses the prior of
-its whole source.
+its whole source. It is fitted with the source's zero cells and judged first (adrlens.signals.ebgm_prior):
+when it may not be used (too few repeated reports, no convergence, no shrinkage) every pair's EBGM, EB05
+and EB95 is null and the stored prior says why.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pyarrow.parquet as pq
 
 from adrlens.errors import AdrlensError
 from adrlens.signals import ebgm as mgps
-from adrlens.signals import rules
+from adrlens.signals import ebgm_prior, rules
 from adrlens.signals.measures import all_measures
 from adrlens.signals.tables import SignalSettings, pair_counts
 
@@ -64,8 +66,15 @@ def compute(
         # Squash above 20k pairs; above 200k, squash every count level to <= 2,000 bins (EBGM within
         # ~1e-5 of the default squash at 1M pairs; bench/ebgm_fit.py measures it).
         big = counts.num_rows > 200_000
-        prior = mgps.fit_prior(a, m["e"], squash=squash and counts.num_rows > 20_000, max_bins=2000 if big else None)
-    post = mgps.ebgm(a, m["e"], prior)
+        keys = (counts.column(k).to_numpy(zero_copy_only=False) for k in ("ingredient", "pt"))
+        zero_e, zero_w = ebgm_prior.zero_cells(*keys, nd, ne, n_cases)
+        prior = ebgm_prior.fit_source_prior(
+            a, m["e"], zero_e, zero_w, squash=squash and counts.num_rows > 20_000, max_bins=2000 if big else None
+        )
+    if prior.usable:
+        post = mgps.ebgm(a, m["e"], prior)
+    else:  # not measured, not zero: null for every pair (the stored prior says why)
+        post = {k: np.full(len(a), np.nan) for k in ("ebgm", "eb05", "eb95")}
     cols: dict[str, pa.Array] = {
         "ingredient": counts.column("ingredient"),
         "pt": counts.column("pt"),
@@ -118,8 +127,19 @@ def store_pair_stats(con: duckdb.DuckDBPyConnection, results: list[AllPairs]) ->
 
 
 def load_prior(con: duckdb.DuckDBPyConnection, source: str, role: str = "suspect") -> mgps.Prior | None:
-    """The MGPS prior stored for a source (None when the source had no pairs to fit it on)."""
+    """The MGPS prior stored for a source, with its diagnostics (None when the source had no pairs to fit
+    it on). Check ``usable`` before computing EBGM with it."""
     rows = con.execute(
-        "SELECT alpha1, beta1, alpha2, beta2, p FROM signal_prior WHERE source = ? AND role = ?", [source, role]
+        "SELECT alpha1, beta1, alpha2, beta2, p, diagnostics FROM signal_prior WHERE source = ? AND role = ?",
+        [source, role],
     ).fetchall()
-    return mgps.Prior.from_array(np.array(rows[0])) if rows else None
+    return ebgm_prior.from_diagnostics(np.array(rows[0][:5]), rows[0][5]) if rows else None
+
+
+def prior_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per stored prior (source, role): converged with its hyperparameters, or why no EBGM."""
+    try:
+        rows = con.execute("SELECT source, role FROM signal_prior ORDER BY source, role").fetchall()
+    except duckdb.CatalogException:  # a store built without the all-pairs step
+        return []
+    return [ebgm_prior.describe(load_prior(con, s, r), s if r == "suspect" else f"{s}, {r}") for s, r in rows]

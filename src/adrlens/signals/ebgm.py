@@ -9,13 +9,20 @@ Fitting. ``fit_prior`` maximises the marginal likelihood over all pairs with n >
 pairs with n = 0 are normally not materialised). As in openEBGM's ``negLL``/``negLLsquash``, each
 negative-binomial component is truncated to n >= n_star *before* mixing with weight P. Parameters are
 optimised on an unconstrained scale (log alpha, log beta, logit P) by L-BFGS-B with an analytic
-gradient from several starts (openEBGM's vignette starts plus DuMouchel's), keeping the best; on more
-than 5,000 points the starts are tried on squashed data and the best is polished on the full data.
-``truncation="mixture"`` instead conditions the whole mixture on n >= 1 (the exact conditional
-likelihood of the generative model, and vigipy's choice); on synthetic data drawn from the model it
-recovers the true prior, while the openEBGM default does not quite (see bench/ebgm_fit.py). On some
-real tables (e.g. a 50,000-pair FAERS sample) either likelihood pushes one alpha to its bound; the
-fit then reports ``converged=False`` and says so in ``message``. The two
+gradient from several fixed starts (openEBGM's vignette starts, DuMouchel's, and a small grid), keeping
+the best likelihood; on more than 5,000 points the starts are tried on squashed data and the best is
+polished on the full data. No randomness: the same data give the same prior. The box (``SHAPE_RANGE``,
+``RATE_RANGE``, ``LOGIT_P_BOUND``) is wide enough for any prior that shrinks; an optimum on its edge is a
+limit of the model (shape -> 0: a log-series component with an improper 1/lambda prior; shape -> inf:
+a point mass; P -> 0 or 1: one component unused), reported as ``converged=False``. Converged means:
+the optimiser stopped at a stationary point (its flag, or max |gradient| per pair < ``GRAD_TOL``) and no
+parameter is on the box. ``truncation="mixture"`` instead conditions the whole mixture on n >= 1 (the
+exact conditional likelihood of the generative model, and vigipy's choice); on synthetic data drawn
+from the model it recovers the true prior, while the openEBGM default does not quite (see
+bench/ebgm_fit.py). On the real FAERS and VAERS tables either truncated likelihood rises monotonically
+towards shape -> 0 (the truncated data cannot see how many pairs have lambda near 0); the untruncated
+likelihood with the zero cells (``n_star=0``, DuMouchel 1999) has an interior optimum there
+(adrlens.signals.ebgm_prior builds the zero cells and decides whether a prior may be used). The two
 components are exchangeable; we label them so that P <= 0.5 (component 1 is the minority one), which
 is how openEBGM's published CAERS estimates come out. With ``squash=True`` the pairs are first
 reduced by ``squash`` (data squashing, DuMouchel & Pregibon 2001: pairs with the same n and similar E
@@ -45,7 +52,8 @@ from scipy import optimize, special
 from adrlens.jsonsafe import json_safe
 from adrlens.signals.measures import MeasureInputError
 
-# Starting points: the five openEBGM vignette uses, plus DuMouchel's (1999) published FAERS estimate.
+# Starting points: the five openEBGM vignette uses, DuMouchel's (1999) published FAERS estimate, and a
+# small grid (a minority component with mean 1/4 or 4 times the bulk, shapes 0.5 and 2, P 0.05 and 0.2).
 DEFAULT_STARTS: tuple[tuple[float, float, float, float, float], ...] = (
     (0.2, 0.1, 2.0, 4.0, 1 / 3),
     (0.1, 0.1, 10.0, 10.0, 0.2),
@@ -53,9 +61,25 @@ DEFAULT_STARTS: tuple[tuple[float, float, float, float, float], ...] = (
     (0.5, 0.3, 12.0, 12.0, 0.8),
     (0.2, 0.2, 5.0, 5.0, 0.4),
     (0.204, 0.058, 1.415, 1.838, 0.097),
+    *((s1, s1 / m, s2, s2, p) for s1, s2, m, p in ((0.5, 2.0, 4.0, 0.05), (2.0, 0.5, 0.25, 0.2), (2.0, 2.0, 4.0, 0.2))),
 )
-# Unconstrained-scale bounds keep the optimiser away from overflow (alpha, beta in [e^-12, e^12]).
-_BOUND = 12.0
+# The search box, on the log scale for shapes and rates and the logit scale for P. A gamma shape of 1e-4
+# is already a 1/lambda spike, 1e4 a point mass (coefficient of variation 1%); P beyond logit +-12 leaves
+# a component < 1e-5 of the pairs. Inside, any prior that shrinks; on the edge, a limit of the model.
+SHAPE_RANGE = (1e-4, 1e4)
+RATE_RANGE = (1e-6, 1e6)
+LOGIT_P_BOUND = 12.0
+_LOG_SHAPE = (math.log(SHAPE_RANGE[0]), math.log(SHAPE_RANGE[1]))
+_LOG_RATE = (math.log(RATE_RANGE[0]), math.log(RATE_RANGE[1]))
+_BOUNDS = [_LOG_SHAPE, _LOG_RATE, _LOG_SHAPE, _LOG_RATE, (-LOGIT_P_BOUND, LOGIT_P_BOUND)]
+_BOUND_NAMES = ("alpha1", "beta1", "alpha2", "beta2", "p")
+BOUND_NOTE = "at bound"  # the words `message` gives a fit on the box's edge
+# Within 1% of the box (in the transformed space) counts as on it: a polish on the full data may step
+# a hair back inside from a squashed optimum on the edge.
+_EDGE_TOL = 0.01
+# A stationary point: max |d NLL / d x| per pair below this (L-BFGS-B sometimes stops ABNORMAL at an
+# optimum already reached to rounding, so its flag alone would under-report convergence).
+GRAD_TOL = 1e-6
 # Unsquashed fits on more points than this pick their start on squashed data first.
 _POLISH_ABOVE = 5000
 
@@ -77,6 +101,17 @@ class Prior:
     n_star: int = 1
     n_excluded: int = 0
     message: str = field(default="", compare=False)
+    n_iter: int = 0  # L-BFGS-B iterations of the run that gave the optimum (after the squashed pre-fit)
+    grad_norm: float = math.nan  # max |gradient| per pair at the optimum, in the transformed space
+    n_starts: int = 0
+    n_zero_cells: int = 0  # zero cells fitted with the pairs (n_star = 0; see ebgm_prior), counted once each
+    # Why EBGM must not be given with this prior ("" = nothing against it); set by ebgm_prior.assess.
+    reason: str = field(default="", compare=False)
+
+    @property
+    def usable(self) -> bool:
+        """A converged fit with nothing against it (see adrlens.signals.ebgm_prior.assess)."""
+        return self.converged and not self.reason
 
     def as_array(self) -> np.ndarray:
         """(alpha1, beta1, alpha2, beta2, P) — openEBGM's theta order."""
@@ -212,8 +247,9 @@ def neg_log_likelihood(
 # ---------------------------------------------------------------------------------------------------
 # squashing
 
-# Bin sizes by count (as openEBGM's autoSquash: large bins for the many n = 1 pairs, smaller above).
-DEFAULT_BIN_SIZES: dict[int, int] = {1: 50, 2: 25, 3: 10, 4: 5, 5: 3}
+# Bin sizes by count (as openEBGM's autoSquash: large bins for the many n = 1 pairs, smaller above;
+# n = 0 only occurs when zero cells are fitted, n_star = 0, and is the most numerous level then).
+DEFAULT_BIN_SIZES: dict[int, int] = {0: 50, 1: 50, 2: 25, 3: 10, 4: 5, 5: 3}
 
 
 def squash(
@@ -326,13 +362,13 @@ def fit_prior(
     data = _Data(n_arr, e_arr, w)
 
     starts = np.atleast_2d(np.asarray(DEFAULT_STARTS if start is None else start, dtype=np.float64))
+    n_starts = len(starts)
     if not squash and len(starts) > 1 and n_arr.size > _POLISH_ABOVE:
         # Multi-start on squashed data is ~10x cheaper and finds the same basin; then one polishing
         # run on the full data from its optimum gives the full-data MLE.
         pre = fit_prior(n_arr, e_arr, squash=True, start=starts, weights=w, n_star=n_star, truncation=truncation)
         starts = pre.as_array()[None, :]
-    best: tuple[float, np.ndarray, bool, str] | None = None
-    bounds = [(-_BOUND, _BOUND)] * 4 + [(-15.0, 15.0)]
+    best: tuple[float, np.ndarray, bool, str, int, float] | None = None
     # Scale the objective so L-BFGS-B's tolerances mean the same at 10^3 and 10^7 pairs.
     scale = 1.0 / max(float(w.sum()), 1.0)
 
@@ -343,40 +379,47 @@ def fit_prior(
             return 1e300, np.zeros(5)
         return f * scale, g * scale
 
+    lo, hi = np.array(_BOUNDS).T
     for s in starts:
         t0 = Prior.from_array(s).as_array()
-        x0 = np.concatenate([np.log(t0[:4]), [special.logit(np.clip(t0[4], 1e-6, 1 - 1e-6))]])
+        x0 = np.concatenate([np.log(t0[:4]), [special.logit(np.clip(t0[4], 1e-5, 1 - 1e-5))]])
         res = optimize.minimize(
             fun,
-            x0,
+            np.clip(x0, lo, hi),
             jac=True,
             method="L-BFGS-B",
-            bounds=bounds,
+            bounds=_BOUNDS,
             options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
         )
         f = float(res.fun) / scale
-        # L-BFGS-B reports ABNORMAL when the line search cannot improve an optimum already reached
-        # to rounding; judge convergence by the gradient (per pair) instead of its flag alone.
-        ok = bool(res.success) or float(np.max(np.abs(fun(res.x)[1]))) < 1e-6
+        grad = float(np.max(np.abs(fun(res.x)[1])))
+        ok = bool(res.success) or grad < GRAD_TOL
         if np.isfinite(f) and f < 1e299 and (best is None or f < best[0]):
-            best = (f, res.x, ok, str(res.message))
+            best = (f, res.x, ok, str(res.message), int(res.nit), grad)
     if best is None:
         raise MeasureInputError("MGPS prior fit failed from every start; pass other starting values via start=.")
-    f, x, ok, msg = best
+    f, x, ok, msg, nit, grad = best
     t = np.concatenate([np.exp(x[:4]), [special.expit(x[4])]])
+    # A solution on the box is a limit of the model, not an interior optimum: not converged. The check is
+    # made before relabelling, so the names follow the canonical labels below.
+    edge = (x <= lo + _EDGE_TOL) | (x >= hi - _EDGE_TOL)
+    swap = t[4] > 0.5
     t = _canonical(t)
-    # A solution on the box boundary is not a proper interior optimum: report it as not converged.
-    at_bound = bool(np.any(np.abs(x[:4]) >= _BOUND - 1e-6))
+    names = [_BOUND_NAMES[(k + 2) % 4] if swap and k < 4 else _BOUND_NAMES[k] for k in np.flatnonzero(edge)]
+    at_bound = f"; {', '.join(names)} {BOUND_NOTE}" if names else ""
     return Prior.from_array(
         t,
         neg_loglik=f,
-        converged=ok and not at_bound,
+        converged=ok and not names,
         n_pairs=n_pairs,
         squashed=bool(squash),
         n_points=int(n_arr.size),
         n_star=n_star,
         n_excluded=n_excluded,
-        message=msg if not at_bound else f"{msg}; parameter at bound",
+        message=f"{msg}{at_bound}",
+        n_iter=nit,
+        grad_norm=grad,
+        n_starts=n_starts,
     )
 
 

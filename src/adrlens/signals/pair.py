@@ -12,7 +12,7 @@ import numpy as np
 
 from adrlens.jsonsafe import json_safe
 from adrlens.signals import ebgm as mgps
-from adrlens.signals import rules
+from adrlens.signals import ebgm_prior, rules
 from adrlens.signals.allpairs import load_prior
 from adrlens.signals.extras import challenge, outcomes, reporters, time_to_onset
 from adrlens.signals.measures import Measures
@@ -68,9 +68,11 @@ def empty_pair_dict() -> dict:
     }
 
 
-def _ebgm_one(a: int, e: float, prior: mgps.Prior | None) -> dict:
+def _ebgm_one(a: int, e: float, prior: mgps.Prior | None, prior_name: str = "") -> dict:
     if prior is None:
         return {**dict.fromkeys(EBGM_KEYS), "note": "no MGPS prior could be fitted for this source"}
+    if not prior.usable:  # not measured (not zero): the verdict reads None as "no EBGM"
+        return {**dict.fromkeys(EBGM_KEYS), "note": ebgm_prior.describe(prior, prior_name)}
     if a == 0:
         # The prior is fitted on pairs with at least one report (N* = 1, as openEBGM and DuMouchel): a
         # posterior for n = 0 would extrapolate it (and a near-zero shape can put EBGM below EB05).
@@ -105,12 +107,12 @@ def pair_signal(
     t = two_by_two(con, drug, pts, event=event, settings=settings)
     m = Measures.from_counts(t.a, t.b, t.c, t.d, e=t.e)
     prior = load_prior(con, settings.source)
-    eb = _ebgm_one(t.a, t.e, prior)
+    eb = _ebgm_one(t.a, t.e, prior, settings.source)
     res = PairSignal(
         table=t,
         measures=m,
         ebgm=eb,
-        prior_source=f"MGPS prior fitted over all pairs of {settings.source}" if prior else None,
+        prior_source=ebgm_prior.describe(prior, settings.source) if prior else None,
         call=rules.call_measures(m.to_dict(), eb05=eb["eb05"]),
     )
     if extras and t.a > 0:

@@ -180,7 +180,8 @@ def test_an_lf_copy_of_a_crlf_release_is_not_counted_twice(tmp_path: Path, data_
     assert cli(src, "--store", twice).returncode == 0
     r = cli(lf, "--store", twice)
     assert r.returncode == 0, r.stderr
-    assert counts(once)["report_drug"] == 6782
+    # report_drug has a row per ingredient, so its size follows the name mapping; the copy must not change it.
+    assert counts(once)["report_drug"] > 6291
     assert counts(twice) == counts(once)
     con = duckdb.connect(str(twice), read_only=True)
     assert con.execute("SELECT count(*) FROM stage_drug").fetchall()[0][0] == 2 * 6291  # both files were read

@@ -19,9 +19,11 @@ import re
 from dataclasses import dataclass, field
 
 from adrlens.errors import ResolutionError
-from adrlens.vocab.resolve import ResolvedCondition, ResolvedDrug, resolve_condition, resolve_drug
+from adrlens.vocab.resolve import ResolvedCondition, ResolvedDrug, resolve_condition, resolve_drug, said
 
 EXAMPLE = "Can amlodipine cause peripheral neuropathy?"
+# Far above any real question (the longest consumer questions we have seen are ~300 characters).
+MAX_QUESTION_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -390,7 +392,7 @@ def parse(text: str) -> Question:
     r = best or partial
     if r is None:
         raise ResolutionError(
-            f"could not find a drug and a condition in {_short(text)!r}. Ask like: {EXAMPLE} "
+            f"could not find a drug and a condition in {said(text, 120)}. Ask like: {EXAMPLE} "
             "(or give them separately: --drug amlodipine --condition tingling).",
             candidates=[],
         )
@@ -440,7 +442,7 @@ def _refuse_conflict(text: str, d: ResolvedDrug, c: ResolvedCondition, scope: st
         qc = resolve_condition_words(asked.condition_text, scope)
     except ResolutionError as e:
         raise ResolutionError(
-            f"the question {_short(text)!r} could not be read ({e}); give either a question or --drug and "
+            f"the question {said(text, 120)} could not be read ({e}); give either a question or --drug and "
             "--condition, not both"
         ) from None
     if qd.name != d.name or (qc.concept_id or qc.label) != (c.concept_id or c.label):
@@ -450,9 +452,16 @@ def _refuse_conflict(text: str, d: ResolvedDrug, c: ResolvedCondition, scope: st
         )
 
 
-def _short(text: str, limit: int = 120) -> str:
-    t = " ".join(text.split())
-    return t if len(t) <= limit else t[: limit - 1] + "…"
+def _refuse_long(**parts: str | None) -> None:
+    """A question is a sentence: pasted pages are refused before the word splits, whose cost grows with the
+    square of the word count (a 100 KB paste took minutes)."""
+    for what, value in parts.items():
+        n = len(" ".join(value.split())) if isinstance(value, str) else 0
+        if n > MAX_QUESTION_CHARS:
+            raise ResolutionError(
+                f"the {what} is {n:,} characters long; ask about one drug and one condition in at most "
+                f"{MAX_QUESTION_CHARS:,} characters, like: {EXAMPLE}"
+            )
 
 
 def understand(
@@ -467,6 +476,7 @@ def understand(
     the question's wording. scope: 'narrow' (the concept's specific PTs) or 'broad' (related PTs too).
     Raises ResolutionError with candidates when a part is unknown or ambiguous."""
     notes: list[str] = []
+    _refuse_long(question=text, drug=drug, condition=condition)
     _refuse_negation(text)
     if drug is not None or condition is not None:
         if not (drug and drug.strip()) or not (condition and condition.strip()):

@@ -82,6 +82,13 @@ def condition_vocabulary() -> ConditionVocabulary:
         return vocab
 
 
+def said(text: str, limit: int = 80) -> str:
+    """What the person typed, quoted for an error message: printable characters only (no control, bidi or
+    zero-width characters reach the terminal) and cut to `limit`, so a pasted page gives a one-line message."""
+    t = " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
+    return repr(t if len(t) <= limit else t[: limit - 1] + "…")
+
+
 def _remember(memo: dict, key: object, value: object) -> None:
     if len(memo) >= _MEMO_LIMIT:
         memo.clear()
@@ -124,7 +131,7 @@ def _resolve_drug(q: str) -> ResolvedDrug:
         combo = [m.ingredient for m in named if m.method == top.method and m.matched == top.matched]
         if len(combo) > 1:
             raise ResolutionError(
-                f"{q!r} names several ingredients ({', '.join(combo)}); the reports are counted per "
+                f"{said(q)} names several ingredients ({', '.join(combo)}); the reports are counted per "
                 f"ingredient, so ask about one of them (for example: Can {combo[0]} cause headache?).",
                 candidates=combo,
             )
@@ -139,12 +146,12 @@ def _resolve_drug(q: str) -> ResolvedDrug:
         # Two spellings of different drugs are equally close: a coin toss is no answer.
         shown = ", ".join(f"{m.matched} ({m.ingredient})" if m.matched != m.ingredient else m.ingredient for m in close)
         raise ResolutionError(
-            f"unknown drug {q!r}: it is spelt like {shown}, and no one of them is clearly meant. "
+            f"unknown drug {said(q)}: it is spelt like {shown}, and no one of them is clearly meant. "
             "Check the spelling, or give the generic name (for example amlodipine).",
             candidates=list(dict.fromkeys(m.ingredient for m in close)),
         )
     raise ResolutionError(
-        f"unknown drug {q!r}. Give a brand or generic name (for example Norvasc or amlodipine) "
+        f"unknown drug {said(q)}. Give a brand or generic name (for example Norvasc or amlodipine) "
         "or a vaccine (for example flu vaccine)."
         + (f" Did you mean: {', '.join(sugg)}?" if (sugg := drug_suggestions(q)) else ""),
         candidates=drug_suggestions(q),
@@ -182,7 +189,7 @@ def _refuse_class(q: str) -> None:
         return
     shown = ", ".join(c.members[:6]) + (f" and {len(c.members) - 6} more" if len(c.members) > 6 else "")
     raise ResolutionError(
-        f"{q!r} is a drug class ({c.name}, {c.source}), not one drug: its drugs include {shown}. "
+        f"{said(q)} is a drug class ({c.name}, {c.source}), not one drug: its drugs include {shown}. "
         f"Which one do you mean? Ask, for example: Can {c.members[0]} cause headache?",
         candidates=list(c.members[:10]),
     )
@@ -250,25 +257,25 @@ def _resolve_condition(q: str, scope: str) -> ResolvedCondition:
     if matches and matches[0].method == "fuzzy":
         if matches[0].score < CONDITION_FUZZY_MIN:
             raise ResolutionError(
-                f"unknown condition {q!r}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
+                f"unknown condition {said(q)}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
                 candidates=list(dict.fromkeys([*condition_suggestions(q), *(m.label for m in matches)]))[:6],
             )
         close = [m for m in matches if matches[0].score - m.score < CONDITION_FUZZY_MARGIN]
         if len({m.label for m in close}) > 1:
             raise ResolutionError(
-                f"{q!r} is ambiguous: it is spelt like {', '.join(dict.fromkeys(m.label for m in close))}; "
+                f"{said(q)} is ambiguous: it is spelt like {', '.join(dict.fromkeys(m.label for m in close))}; "
                 "say which one you mean.",
                 candidates=list(dict.fromkeys(m.label for m in close)),
             )
     if not matches:
         raise ResolutionError(
-            f"unknown condition {q!r}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
+            f"unknown condition {said(q)}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
             candidates=condition_suggestions(q),
         )
     if is_ambiguous(matches) and matches[0].label != matches[1].label:
         tied = [m.label for m in matches if matches[0].score - m.score <= 0.015]
         raise ResolutionError(
-            f"{q!r} is ambiguous: it could mean {', '.join(dict.fromkeys(tied))}; say which one "
+            f"{said(q)} is ambiguous: it could mean {', '.join(dict.fromkeys(tied))}; say which one "
             "(for example: gastrointestinal bleeding).",
             candidates=list(dict.fromkeys(m.label for m in matches)),
         )

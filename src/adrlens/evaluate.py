@@ -16,7 +16,9 @@ it reads. Nothing here computes evidence: it only scores answers.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -81,7 +83,21 @@ def _truth(value: str, path: Path, line: int) -> int:
         return 1
     if v in ("0", "0.0", "false", "no", "negative", "neg"):
         return 0
-    raise AdrlensError(f"{path}, line {line}: truth must be 1 or 0, not {value!r}. Fix the reference set.")
+    raise AdrlensError(f"{path}, line {line}: truth must be 1 or 0, not {value[:40]!r}. Fix the reference set.")
+
+
+def _csv_text(p: Path) -> str:
+    """The file as text: UTF-8 (with or without a BOM) or UTF-16 with a BOM (a spreadsheet's "Unicode text");
+    anything else is refused with how to fix it, not a UnicodeDecodeError traceback."""
+    raw = p.read_bytes()
+    try:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise AdrlensError(
+            f"{p} is not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}): save it as UTF-8 CSV."
+        ) from None
 
 
 def read_refset(path: str | Path) -> list[tuple[str, str, int]]:
@@ -93,13 +109,14 @@ def read_refset(path: str | Path) -> list[tuple[str, str, int]]:
     p = Path(path)
     if not p.is_file():
         raise DataNotFoundError(f"reference set {p} not found. Give a CSV with columns drug, condition, truth.")
-    with p.open(newline="", encoding="utf-8-sig") as fh:
+    with io.StringIO(_csv_text(p), newline="") as fh:
         reader = csv.DictReader(fh)
         header = {(h or "").strip().lower(): h for h in (reader.fieldnames or [])}
         cols = next((c for c in _COLUMN_SETS if all(x in header for x in c)), None)
         if cols is None:
             raise AdrlensError(
-                f"{p}: no drug/condition/truth columns (found {', '.join(header) or 'none'}). Use columns "
+                f"{p}: no drug/condition/truth columns (found {', '.join(map(repr, header))[:200] or 'none'}). Use "
+                "columns "
                 "drug, condition, truth or the OMOP names exposureName, outcomeName, groundTruth."
             )
         omop = cols[0] == "exposurename"

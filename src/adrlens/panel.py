@@ -15,7 +15,9 @@ to the same drug and the same condition. Scores:
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,7 +53,12 @@ def read_panel(path: str | Path) -> list[PanelRow]:
     p = Path(path)
     if not p.exists():
         raise AdrlensError(f"{p} does not exist")
-    with p.open(encoding="utf-8", newline="") as fh:
+    raw = p.read_bytes()
+    try:  # UTF-8, or UTF-16 with a BOM (a spreadsheet's "Unicode text"); else say how to fix it
+        text = raw.decode("utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise AdrlensError(f"{p} is not UTF-8 text (byte at offset {e.start}): save the panel as UTF-8.") from None
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t")
         missing = [c for c in PANEL_COLUMNS[:5] if c not in (reader.fieldnames or [])]
         if missing:
@@ -61,7 +68,9 @@ def read_panel(path: str | Path) -> list[PanelRow]:
             grades = [g.strip() for g in (r.get("grades") or "").split("|") if g.strip()]
             bad = [g for g in grades if g not in GRADES]
             if not grades or bad:
-                raise AdrlensError(f"{p} line {i}: grades {r.get('grades')!r} must be '|'-separated from {GRADES}")
+                raise AdrlensError(
+                    f"{p} line {i}: grades {(r.get('grades') or '')[:60]!r} must be '|'-separated from {GRADES}"
+                )
             rows.append(
                 PanelRow(
                     question=(r.get("question") or "").strip(),

@@ -32,13 +32,8 @@ MEDQUAD_DIR = Path("conditions_text/medquad")
 # Collection tarball -> the source name shown to a reader, in order of preference: MedlinePlus writes for
 # lay readers; NINDS and NIDDK are plain too; GARD and the rest are fuller but more technical.
 COLLECTIONS: dict[str, str] = {
-    "4_MPlus_Health_Topics_QA": "MedlinePlus",
-    "6_NINDS_QA": "NINDS",
-    "5_NIDDK_QA": "NIDDK",
-    "2_GARD_QA": "GARD",
-    "8_NHLBI_QA_XML": "NHLBI",
-    "7_SeniorHealth_QA": "NIHSeniorHealth",
-    "9_CDC_QA": "CDC",
+    "4_MPlus_Health_Topics_QA": "MedlinePlus", "6_NINDS_QA": "NINDS", "5_NIDDK_QA": "NIDDK", "2_GARD_QA": "GARD",
+    "8_NHLBI_QA_XML": "NHLBI", "7_SeniorHealth_QA": "NIHSeniorHealth", "9_CDC_QA": "CDC",
     "3_GHR_QA": "Genetics Home Reference",
 }
 _SOURCE_RANK = {name: i for i, name in enumerate(COLLECTIONS.values())}
@@ -73,9 +68,7 @@ _LIST_ITEM = re.compile(r"\s+-\s+")
 _NAV = re.compile(
     r"\b(click|learn more|www\.|https?:|visit (www|the|our|\w+\.gov)|video|to enlarge|press the|fact sheet|"
     r"for more information|more information (is|about)|is provided in|the following list|table below|"
-    r"see the (following|list|section)|listed below|read more|this page|this section|this topic)\b",
-    re.I,
-)
+    r"see the (following|list|section)|listed below|read more|this page|this section|this topic)\b", re.I)
 
 
 def _split_sentences(paragraph: str) -> list[str]:
@@ -323,9 +316,7 @@ _IF_YOU_HAVE = re.compile(r"^(If|When) you have (an? )?(?P<subject>[\w\s'’-]{2
 # Symptom and cause sentences that state them, not ones that merely mention the word ("its own symptoms").
 _SYMPTOM = re.compile(
     r"\b(symptoms?|signs?)( of [\w\s'’-]{1,40}?)? (may |can |often |usually )?(include|including|are|such as)\b"
-    r"|\bmay (feel|have|notice)\b",
-    re.I,
-)
+    r"|\bmay (feel|have|notice)\b", re.I)
 _CAUSE = re.compile(
     r"\b(caused by|causes? (of [^.]{1,60} )?(include|is|are)|cause is|result(s|ing)? from|due to|risk factors?)\b", re.I
 )
@@ -383,15 +374,12 @@ def condition_text(names: Sequence[str], folder: Path | str | None = None) -> Co
 # A sentence that names who is at risk or tells the reader what to do is the useful kind of mention.
 _POPULATION = re.compile(
     r"\b(child(ren)?|kids?|teen(s|agers?)?|adolescents?|infants?|bab(y|ies)|newborns?|pregnan(t|cy)|breastfeeding|"
-    r"older (adults|people)|elderly|young (patients|people))\b",
-    re.I,
-)
+    r"older (adults|people)|elderly|young (patients|people))\b", re.I)
 _ADVICE = re.compile(r"\b(should|do not|don't|avoid|before (giving|taking)|consult|recommend(ed)?|never)\b", re.I)
 
 
-def sentences_naming(
-    names: Sequence[str], terms: Sequence[str], limit: int = 2, folder: Path | str | None = None
-) -> list[Passage]:
+def sentences_naming(names: Sequence[str], terms: Sequence[str], limit: int = 2, folder: Path | str | None = None
+                     ) -> list[Passage]:
     """Up to `limit` sentences naming any of `terms` (whole word, any case) in the pages matched by the first
     of `names` that matches any page (a later, looser name would widen the search to other conditions).
     Sentences that also name a population or give advice come first, research answers last; else page order."""

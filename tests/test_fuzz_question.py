@@ -10,10 +10,14 @@ zero-width characters, full-width letters, up to 100 KB), and for --drug/--condi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -154,3 +158,27 @@ def test_long_text(unit: str, kb: float, where: str) -> None:
         ask(drug=body, condition="tingling")
     else:
         ask(drug="amlodipine", condition=body)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can zz\x1b[2Jqx\u202e cause headache?",  # an escape sequence and a bidi override in an unknown drug
+        "Can amlodipine cause " + "pins and needles " * 300,  # a pasted page: refused at once, in one line
+    ],
+)
+def test_the_cli_prints_one_clean_error_line(question: str, tmp_path: Path) -> None:
+    """What a person sees: `adrlens ask` in a real process, one "error:" line, exit 2, no traceback."""
+    env = {**os.environ, "COLUMNS": "300"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "adrlens.cli", "ask", question, "--store", str(tmp_path / "none.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert lines and lines[0].startswith("error:") and len(lines) <= 2, lines
+    assert len(lines[0]) < MAX_MESSAGE + 10 and not [c for c in lines[0] if unicodedata.category(c) == "Cc"]

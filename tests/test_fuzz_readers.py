@@ -18,6 +18,7 @@ import itertools
 import re
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,8 @@ VAERS_COLUMNS = {
 }
 VAERS_STAGE = {"data": "stage_demo", "vax": "stage_drug", "symptoms": "stage_reac"}
 PS_COLUMNS = ("CASEID", "DRUG", "AE")
+# What DuckDB's trim() removes: the Unicode space separators (' ', NBSP, the U+2000 spaces ...), not tabs.
+DUCKDB_TRIMS = "".join(chr(c) for c in range(0x3001) if unicodedata.category(chr(c)) == "Zs")
 
 # Report ids in the forms real files hold, with whether the reader can use them.
 GOOD_IDS = st.integers(1, 10**12).flatmap(lambda n: st.sampled_from([str(n), f" {n} "]))
@@ -327,6 +330,8 @@ def vaers_name(kind: str, rnd) -> str:
     rnd=st.data(),
 )
 @settings(max_examples=BASE // 2)
+# Not a reader bug: the test's own model of trim() was wrong (a SYMPTOMn of one NBSP is empty to DuckDB).
+@example(kind="symptoms", encoding="utf-8", ending="\n", quote_all=False, final=False, rnd=None)
 # Mixed line endings: DuckDB took its line ending from a sample and lost rows or failed with a parser error.
 @example(kind="vax", encoding="utf-8", ending="mixed", quote_all=False, final=False, rnd=None)
 @example(kind="data", encoding="utf-8", ending="mixed", quote_all=True, final=False, rnd=None)
@@ -335,7 +340,7 @@ def test_vaers_well_formed_file_loads_every_usable_row(
 ) -> None:
     columns = VAERS_COLUMNS[kind]
     if rnd is None:
-        rows = [(ok, [i, *[""] * (len(columns) - 2), "0"]) for ok, i in [(True, "7"), (False, ""), (True, "9")]]
+        rows = [(ok, [i, *["\xa0"] * (len(columns) - 2), "0"]) for ok, i in [(True, "7"), (False, ""), (True, "9")]]
     else:
         rows = rnd.draw(csv_rows(columns))
     raw = encode(csv_text(columns, [v for _, v in rows], ending, rnd, quote_all, final), encoding)
@@ -350,9 +355,9 @@ def test_vaers_well_formed_file_loads_every_usable_row(
     good = sum(ok for ok, _ in rows)
     assert (r.rows_read, r.rows_loaded, r.rows_skipped) == (len(rows), good, len(rows) - good)
     n_staged = staged(con, VAERS_STAGE[kind], file_id)
-    if kind == "symptoms":  # one stage_reac row per non-empty SYMPTOMn value (DuckDB's trim: spaces only)
+    if kind == "symptoms":  # one stage_reac row per SYMPTOMn value that DuckDB's trim leaves non-empty
         cells = [i for i, c in enumerate(columns) if re.fullmatch(r"SYMPTOM\d+", c)]
-        assert n_staged == sum(1 for ok, v in rows if ok for i in cells if v[i].strip(" "))
+        assert n_staged == sum(1 for ok, v in rows if ok for i in cells if v[i].strip(DUCKDB_TRIMS))
     else:
         assert n_staged == good
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from adrlens import config
+
+# Fuzz-test profiles (tests/test_fuzz_*.py). No example database: nothing is written into the repo, and a
+# failure is reproduced from the printed blob (@reproduce_failure) or kept as an explicit @example.
+# "ci" is derandomized so CI runs the same examples every time; "long" is for a soak run by hand
+# (HYPOTHESIS_PROFILE=long). Each fuzz test asks for a share of the profile's max_examples.
+_FUZZ = {"database": None, "deadline": None, "print_blob": True, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("dev", max_examples=100, **_FUZZ)
+settings.register_profile("ci", max_examples=100, derandomize=True, **_FUZZ)
+settings.register_profile("long", max_examples=2000, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session")

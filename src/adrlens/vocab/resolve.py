@@ -37,8 +37,9 @@ ECHO_CHARS = 80
 
 
 def quoted(text: str, limit: int = ECHO_CHARS) -> str:
-    """text as a message quotes it: whitespace collapsed, cut to `limit` characters (with an ellipsis), in quotes."""
-    t = " ".join(str(text).split())
+    """text as a message quotes it: printable characters only (no control, bidi or zero-width characters reach
+    the terminal), whitespace collapsed, cut to `limit` characters (with an ellipsis), in quotes."""
+    t = " ".join("".join(c for c in str(text) if c.isprintable() or c.isspace()).split())
     return repr(t if len(t) <= limit else t[: limit - 1] + "…")
 
 

@@ -169,8 +169,12 @@ def _line_at(raw: bytes, pos: int) -> str:
 
 
 def _parse(data: bytes, result: FileResult) -> pa.Table:
-    header_end = data.find(b"\n")
-    header_line = data[: header_end if header_end >= 0 else len(data)].decode("utf-8").rstrip("\r")
+    # The header ends at the first line break of any kind: Arrow reads LF, CRLF and (old Mac) CR rows alike,
+    # and a CR-only file read up to its first LF had the whole file as its header.
+    eol = re.search(rb"[\r\n]", data)
+    header_line = data[: eol.start() if eol else len(data)].decode("utf-8")
+    if eol is None:
+        data += b"\n"  # a header-only file without a final line break is an empty table, not "empty CSV"
     header = [h.strip().lower() for h in header_line.split("$")]
     if len(header) < 2:
         raise IngestError("the first line is not a `$`-delimited FAERS header. Is this an FDA ASCII table file?")
@@ -238,6 +242,7 @@ def _repair_rows(bad: list[tuple[int, int, str]], ncol: int, filler_last: bool, 
         if total == ncol and j > i:
             out.append(" ".join(p.rstrip("\r") for p in pieces).split("$"))
             result.repair("stray newline inside a field joined", line_no, "\\n".join(pieces))
+            result.rows_read -= j - i  # the pieces are one record: rows_read counts records, not lines
             i = j + 1
             continue
         if filler_last and nfields == ncol - 1:

@@ -130,6 +130,10 @@ def transcode_to_utf8(src: io.BufferedIOBase, dest: Path, result: FileResult) ->
                     if b"\x00" in ln:
                         result.repair("NUL byte removed", line_no + i + 1, ln.decode("latin-1"))
                 chunk = chunk.replace(b"\x00", b"")
+            if b"\r" in chunk:
+                # One line ending for DuckDB, which detects it once from a sample: on a file mixing CRLF, LF
+                # and CR rows it lost rows or failed outright. (A chunk ends at a LF, so no CRLF is cut.)
+                chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             try:
                 chunk.decode("utf-8")
                 out.write(chunk)
@@ -157,7 +161,8 @@ def _header(path: Path, display: str) -> list[str]:
         except StopIteration:
             raise IngestError(f"{display} is empty (no header line). Re-download or remove the file.") from None
     names = [c.strip().lstrip("\ufeff").upper() for c in row]
-    return names
+    # An unnamed column (a leading comma, a spreadsheet's index column) gets a name: DuckDB refuses '' as one.
+    return [n or f"_UNNAMED{i + 1}" for i, n in enumerate(names)]
 
 
 def _sql_str(s: str) -> str:

@@ -112,7 +112,7 @@ def read_refset_file(path: str | Path) -> Refset:
     header = {(h or "").strip().lower(): h for h in fields}
     cols = next((c for c in _COLUMN_SETS if all(x in header for x in c)), None)
     if cols is None:
-        found = ", ".join(h[:40] for h in list(header)[:10]) or "none"
+        found = ", ".join(repr(h[:40]) for h in list(header)[:10]) or "none"  # repr: no raw controls
         raise AdrlensError(
             f"{p}: no drug/condition/truth columns (found {found}). Use columns "
             "drug, condition, truth or the OMOP names exposureName, outcomeName, groundTruth."

@@ -13,10 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,12 +22,12 @@ from hypothesis import strategies as st
 
 from adrlens.errors import AdrlensError
 from adrlens.vocab.question import EXAMPLE, Understood, understand
+from fuzz_common import MAX_MESSAGE, bounded, check_message
 
 # One call takes 0.1-3 s here (an unknown word is matched fuzzily against every drug and condition name), so the
 # guard is 30 s: ten times the slowest call seen, on a machine shared with other work. A hang or a blowup on a
 # pasted page (a 100 KB question took minutes before questions were limited to 1,000 characters) still trips it.
 GUARD_S = 30.0
-MAX_MESSAGE = 500
 # The profile's max_examples, read once: a call costs up to seconds, so each property takes a small share.
 BASE = settings().max_examples
 
@@ -51,14 +48,6 @@ def full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in text)
 
 
-@contextmanager
-def bounded(what: str) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    elapsed = time.monotonic() - start
-    assert elapsed < GUARD_S, f"{what} took {elapsed:.1f} s: a hang or a quadratic blowup"
-
-
 @pytest.fixture(scope="module", autouse=True)
 def vocabularies() -> None:
     """Load the vocabularies once for the module (a few seconds), outside any example's time guard: the answer
@@ -69,17 +58,9 @@ def vocabularies() -> None:
             understand(text)
 
 
-def check_message(e: AdrlensError) -> None:
-    msg = str(e)
-    assert msg.strip(), "an error must say what is wrong"
-    assert len(msg) < MAX_MESSAGE, f"{len(msg)} characters: {msg[:200]!r}..."
-    bad = [c for c in msg if unicodedata.category(c) in ("Cc", "Cs")]
-    assert not bad, f"control characters {bad!r} in {msg[:200]!r}"
-
-
 def ask(text: str | None = None, drug: str | None = None, condition: str | None = None) -> Understood | None:
     size = sum(len(x or "") for x in (text, drug, condition))
-    with bounded(f"understand() on {size} characters"):
+    with bounded(f"understand() on {size} characters", GUARD_S):
         try:
             u = understand(text, drug=drug, condition=condition)
         except AdrlensError as e:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import itertools
 import re
 import tempfile
-import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -34,6 +32,7 @@ from adrlens.sources import registry
 from adrlens.sources.base import FileResult, SourceFile
 from adrlens.sources.reports import faers, faers_ps, vaers
 from adrlens.store import db
+from fuzz_common import bounded
 
 # Inputs here are a few KB: a reader that needs this long is hanging or blowing up, not slow.
 GUARD_S = 10.0
@@ -80,14 +79,6 @@ CSV_VALUE = st.text(st.one_of(st.sampled_from('aZ9 ,"\n\r.-éü’'), _VALUE_CHA
 )
 
 
-@contextmanager
-def bounded(what: str) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    elapsed = time.monotonic() - start
-    assert elapsed < GUARD_S, f"{what} took {elapsed:.1f} s on a small input: a hang or a quadratic blowup"
-
-
 @pytest.fixture(scope="module")
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = duckdb.connect()
@@ -119,7 +110,7 @@ def read_file(
     path = folder / name
     path.write_bytes(raw)
     file_id = next(_FILE_IDS)
-    with bounded(f"{reader.__name__} on {len(raw)} bytes"):
+    with bounded(f"{reader.__name__} on {len(raw)} bytes", GUARD_S):
         try:
             return reader.read(con, SourceFile(path), file_id), file_id
         except AdrlensError as e:

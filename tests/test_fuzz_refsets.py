@@ -13,10 +13,7 @@ values, duplicate rows, missing or extra columns):
 from __future__ import annotations
 
 import tempfile
-import time
-import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +24,9 @@ from adrlens.errors import AdrlensError
 from adrlens.evaluate import read_refset
 from adrlens.model import GRADES
 from adrlens.panel import PANEL_COLUMNS, read_panel
+from fuzz_common import bounded, check_message
 
 GUARD_S = 10.0  # files here are a few KB: a reader that needs this long is hanging
-MAX_MESSAGE = 500
 # The profile's max_examples, read once: these reads take milliseconds, so the byte-level ones get twice it.
 BASE = settings().max_examples
 ENCODINGS = ("utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16")
@@ -44,28 +41,12 @@ NAME = st.text(
 ).filter(str.strip)
 
 
-@contextmanager
-def bounded(what: str) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    elapsed = time.monotonic() - start
-    assert elapsed < GUARD_S, f"{what} took {elapsed:.1f} s on a small file: a hang or a blowup"
-
-
-def check_message(e: AdrlensError) -> None:
-    msg = str(e)
-    assert msg.strip(), "an error must say what is wrong"
-    assert len(msg) < MAX_MESSAGE, f"{len(msg)} characters: {msg[:200]!r}..."
-    bad = [c for c in msg if unicodedata.category(c) in ("Cc", "Cs")]
-    assert not bad, f"control characters {bad!r} in {msg[:200]!r}"
-
-
 def read(reader: Callable[[Path], Any], name: str, raw: bytes) -> Any | None:
     """Write `raw` as `name` and read it; the rows, or None after a project error."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(raw)
-        with bounded(f"{reader.__name__} on {len(raw)} bytes"):
+        with bounded(f"{reader.__name__} on {len(raw)} bytes", GUARD_S):
             try:
                 return reader(path)
             except AdrlensError as e:

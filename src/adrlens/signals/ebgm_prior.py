@@ -16,7 +16,8 @@ When no EBGM is given (``assess``), a general rule, not a per-store threshold; t
 2. the fit did not converge (no stationary point, or a parameter on the search box: a component that
    degenerated into a point mass or a 1/lambda spike);
 3. the prior does not shrink: more than ``MAX_SINGLE_REPORT_SIGNALS`` of the single-report pairs reach
-   EB05 >= 2. MGPS exists so that one report alone does not signal; a prior that lets it has collapsed.
+   the EB05 screen (``rules.EB05_MIN``). MGPS exists so that one report alone does not signal; a prior
+   that lets it has collapsed.
 Then EBGM, EB05 and EB95 are null for every pair of the source, with the reason.
 """
 

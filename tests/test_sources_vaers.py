@@ -283,3 +283,25 @@ def test_vaccine_products() -> None:
     assert "RotaShield".lower() in names["rotavirus vaccine"]
     assert all(p == p.lower() for p in names)
     assert set(vaccine_codes().values()) == set(names)
+
+
+def test_a_vaers_table_saved_as_utf16_is_read_like_its_utf8_original(tmp_path: Path) -> None:
+    """A spreadsheet's "Unicode text" (UTF-16 with a BOM, CRLF) gives the same rows as the release's bytes;
+    it was refused with "missing column VAERS_ID (header: ÿþV...)"."""
+    zip_path = sorted(_complete_dir().glob("*.zip"))[0]
+    member = next(f for f in _members(zip_path) if f.name.upper().endswith("VAERSVAX.CSV"))
+    lines = member.read_bytes().decode("latin-1").splitlines()[:400]
+    original, unicode_text = tmp_path / "utf8" / member.name, tmp_path / "utf16" / member.name
+    for path, data in (
+        (original, "\n".join(lines).encode("latin-1")),
+        (unicode_text, "\r\n".join(lines).encode("utf-16")),
+    ):
+        path.parent.mkdir()
+        path.write_bytes(data)
+    con = _new_store()
+    a, b = _ingest(con, [SourceFile(original), SourceFile(unicode_text)])
+    assert b.encoding == "utf-16" and b.repaired["UTF-16 file read as UTF-16 and stored as UTF-8"] == 1
+    assert (a.rows_read, a.rows_loaded, a.rows_skipped) == (b.rows_read, b.rows_loaded, b.rows_skipped)
+    assert a.rows_loaded > 300
+    ids = con.execute("SELECT file_id, list(primaryid ORDER BY primaryid) FROM stage_drug GROUP BY 1").fetchall()
+    assert len(ids) == 2 and ids[0][1] == ids[1][1]

@@ -28,6 +28,7 @@ import contextlib
 import csv
 import gzip
 import io
+import itertools
 import re
 import tempfile
 from collections.abc import Iterator
@@ -108,9 +109,13 @@ def transcode_to_utf8(src: io.BufferedIOBase, dest: Path, result: FileResult) ->
     Whole chunks that are valid UTF-8 are copied as is (the common case); only chunks that fail are
     decoded line by line, so a stray Latin-1 byte changes one line, not the whole file.
     """
+    head = src.read(2)
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        _transcode_utf16(head, src, dest, result)
+        return
     line_no = 0  # physical lines before the current chunk
     fallback_lines = 0
-    pending = b""
+    pending = head
     with open(dest, "wb") as out:
         while True:
             block = src.read(_CHUNK)
@@ -152,6 +157,23 @@ def transcode_to_utf8(src: io.BufferedIOBase, dest: Path, result: FileResult) ->
                 break
     if fallback_lines:
         result.encoding = "utf-8+cp1252"
+
+
+def _transcode_utf16(head: bytes, src: io.BufferedIOBase, dest: Path, result: FileResult) -> None:
+    """A table saved as "Unicode text" (UTF-16 with its byte-order mark), streamed to UTF-8 with LF endings."""
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    carry = ""  # a CR ending one block may be the first half of a CRLF
+    with open(dest, "wb") as out:
+        for block in itertools.chain([head], iter(lambda: src.read(_CHUNK), b""), [None]):
+            try:
+                text = carry + (decoder.decode(block) if block is not None else decoder.decode(b"", final=True))
+            except UnicodeDecodeError as e:
+                raise IngestError(f"the file starts as UTF-16 but is not valid UTF-16 ({e.reason})") from None
+            carry = text[-1:] if block is not None and text.endswith("\r") else ""
+            text = text[: len(text) - len(carry)].replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+            out.write(text.encode("utf-8"))
+    result.encoding = "utf-16"
+    result.repair("UTF-16 file read as UTF-16 and stored as UTF-8", 1, "")
 
 
 def _header(path: Path, display: str) -> list[str]:

@@ -257,6 +257,27 @@ def test_a_zip_member_above_the_size_limit_is_refused(tmp_path: Path) -> None:
     assert r.returncode == 2 and "--max-member-mb 0: give a positive number" in r.stderr
 
 
+def test_a_gzip_table_that_expands_past_the_limits_is_refused_while_read(tmp_path: Path) -> None:
+    """gzip declares no size up front, so its bytes are counted as they come (before: no limit at all)."""
+    import gzip
+
+    row = "1,1990,FLU,UNK,,,,FLU VACCINE\n"  # one VAERSVAX row, repeated into a few MB of very compressible text
+    text = "VAERS_ID,VAX_TYPE,VAX_MANU,VAX_LOT,VAX_DOSE_SERIES,VAX_ROUTE,VAX_SITE,VAX_NAME\n" + row * 120_000
+    gz = tmp_path / "in" / "1990VAERSVAX.csv.gz"
+    gz.parent.mkdir()
+    gz.write_bytes(gzip.compress(text.encode(), compresslevel=9))
+    assert len(text) / gz.stat().st_size > 100
+    db = tmp_path / "s.duckdb"
+    r = cli(gz, "--store", db)
+    err = " ".join(r.stderr.split())
+    assert r.returncode == 1 and "expands more than 100:1" in err and "--max-ratio" in err, r.stderr
+    assert not db.exists()
+    r = cli(gz, "--store", db, "--max-ratio", "100000", "--max-member-mb", "1")
+    assert r.returncode == 1 and "expands past the limit of 1 MB" in " ".join(r.stderr.split())
+    r = cli(gz, "--store", db, "--max-ratio", "100000")  # raised: the genuine (if odd) table is read
+    assert r.returncode == 0, r.stderr
+
+
 def test_a_large_member_that_is_not_a_table_is_not_refused(tmp_path: Path, data_dir: Path) -> None:
     z = quarter_zip(data_dir / TEN_CASES, tmp_path / "faers_ascii_2020q3.zip")
     with zipfile.ZipFile(z, "a", zipfile.ZIP_DEFLATED) as zf:

@@ -163,3 +163,45 @@ def set_zip_limits(max_member_mb: float | None, max_ratio: float | None) -> None
             if not value > 0:
                 raise IngestError(f"{option} {value:g}: give a positive number.")
             os.environ[var] = str(value)
+
+
+class BoundedGunzip(io.RawIOBase):
+    """A gzip stream that stops, with the limit and how to raise it, once it has expanded past the zip limits.
+
+    gzip declares no trustworthy size up front (its trailer holds the size mod 4 GiB, at the end), so the
+    bytes are counted as they come: at most `ZipLimits.member_mb`, and (past `RATIO_FLOOR_MB`) at most
+    `ZipLimits.ratio` times the compressed size. A gzip bomb is refused after reading the limit, not the bomb."""
+
+    def __init__(self, stream: io.BufferedIOBase, compressed_size: int, display: str) -> None:
+        import gzip
+
+        self._gz = gzip.GzipFile(fileobj=stream)  # type: ignore[arg-type]
+        self._compressed = max(compressed_size, 1)
+        self._display = display
+        self._limits = ZipLimits.from_env()
+        self._out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        data = self._gz.read(len(buffer))
+        self._out += len(data)
+        if self._out > self._limits.member_mb * _MB:
+            raise IngestError(
+                f"{self._display} expands past the limit of {self._limits.member_mb:g} MB. If the file is genuine, "
+                f"raise the limit: adrlens ingest --max-member-mb N (or {MAX_MEMBER_ENV}=N)."
+            )
+        if self._out > RATIO_FLOOR_MB * _MB and self._out / self._compressed > self._limits.ratio:
+            raise IngestError(
+                f"{self._display} expands more than {self._limits.ratio:g}:1 ({self._compressed:,} compressed bytes "
+                f"gave {self._out:,} so far; a gzip bomb?). If the file is genuine, raise the limit: adrlens ingest "
+                f"--max-ratio N (or {MAX_RATIO_ENV}=N)."
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._gz.close()
+        super().close()
+

@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from adrlens.errors import IngestError
-from adrlens.sources.base import FileResult, SourceFile
+from adrlens.sources.base import BoundedGunzip, FileResult, SourceFile
 
 SOURCE = "vaers"
 _NAME_RE = re.compile(r"^(?P<prefix>\d{4}|nondomestic)vaers(?P<table>data|vax|symptoms)\.csv(?:\.gz)?$", re.IGNORECASE)
@@ -82,7 +82,8 @@ def _open_plain(file: SourceFile) -> Iterator[io.BufferedIOBase]:
     with contextlib.ExitStack() as stack:
         stream = stack.enter_context(file.open())
         if file.name.lower().endswith(".gz"):
-            stream = stack.enter_context(gzip.GzipFile(fileobj=stream))  # type: ignore[arg-type]
+            packed = file.size if file.member else file.path.stat().st_size
+            stream = stack.enter_context(io.BufferedReader(BoundedGunzip(stream, packed or 0, file.display)))
         yield stream
 
 

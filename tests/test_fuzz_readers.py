@@ -144,18 +144,22 @@ def faers_rows(draw: st.DrawFn, ncol: int, legacy: bool) -> tuple[list[str], int
     return rows, good
 
 
+# A FAERS/AERS table file as the well-formed and the damaged-file properties draw it.
+FAERS_FILES = {
+    "layout": st.sampled_from(["faers", "aers"]),
+    "table": st.sampled_from(["DEMO", "DRUG", "REAC"]),
+    "encoding": st.sampled_from(ENCODINGS),
+    "ending": st.sampled_from(LINE_ENDINGS),
+    "final": st.booleans(),
+    "rnd": st.data(),
+}
+
+
 def faers_name(table: str, legacy: bool) -> str:
     return f"{table}04Q1.TXT" if legacy else f"{table}24Q1.txt"
 
 
-@given(
-    layout=st.sampled_from(["faers", "aers"]),
-    table=st.sampled_from(["DEMO", "DRUG", "REAC"]),
-    encoding=st.sampled_from(ENCODINGS),
-    ending=st.sampled_from(LINE_ENDINGS),
-    final=st.booleans(),
-    rnd=st.data(),
-)
+@given(**FAERS_FILES)
 @settings(max_examples=BASE // 2)
 # A CR-only (old Mac) file had its whole text read as the header, every row skipped.
 @example(layout="faers", table="REAC", encoding="utf-8", ending="\r", final=True, rnd=None)
@@ -207,14 +211,7 @@ def damage_faers(rows: list[str], rnd: st.DataObject) -> list[str]:
     return out
 
 
-@given(
-    layout=st.sampled_from(["faers", "aers"]),
-    table=st.sampled_from(["DEMO", "DRUG", "REAC"]),
-    encoding=st.sampled_from(ENCODINGS),
-    ending=st.sampled_from(LINE_ENDINGS),
-    final=st.booleans(),
-    rnd=st.data(),
-)
+@given(**FAERS_FILES)
 @settings(max_examples=BASE // 2)
 @example(  # a stray newline splits one row in two: the joined record was counted as two rows read
     layout="faers", table="REAC", encoding="utf-8", ending="\n", final=True, rnd=None

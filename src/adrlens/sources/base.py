@@ -11,6 +11,7 @@ byte of it is read (docs/reliability-ingest.md).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import os
@@ -36,6 +37,10 @@ RATIO_FLOOR_MB = 1
 MAX_MEMBER_ENV = "ADRLENS_MAX_MEMBER_MB"
 MAX_RATIO_ENV = "ADRLENS_MAX_RATIO"
 _MB = 1 << 20
+# A table saved as "Unicode text" by a spreadsheet: UTF-16 with its byte-order mark. Every reader reads it,
+# and counts the file once under this repair reason.
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+UTF16_REPAIR = "UTF-16 file read as UTF-16 and stored as UTF-8"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from adrlens.errors import IngestError
-from adrlens.sources.base import FileResult, SourceFile
+from adrlens.sources.base import UTF16_BOMS, UTF16_REPAIR, FileResult, SourceFile
 
 # The store's key for FDA's quarterly releases (legacy AERS and FAERS alike: one case-id namespace).
 SOURCE = "faers"
@@ -131,13 +131,13 @@ def _to_utf8(raw: bytes, result: FileResult) -> bytes:
     byte, not from the start of the file (that was quadratic in the number of bad bytes)."""
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # saved as "Unicode" by a spreadsheet
+    if raw.startswith(UTF16_BOMS):  # saved as "Unicode" by a spreadsheet
         try:
             text = raw.decode("utf-16")
         except UnicodeDecodeError as e:
             raise IngestError(f"the file starts as UTF-16 but is not valid UTF-16 at byte {e.start}") from None
         result.encoding = "utf-16"
-        result.repair("UTF-16 file read as UTF-16 and stored as UTF-8", 1, text.split("\n", 1)[0])
+        result.repair(UTF16_REPAIR, 1, text.split("\n", 1)[0])
         return text.encode("utf-8")
     try:
         codecs.utf_8_decode(raw, "strict", True)

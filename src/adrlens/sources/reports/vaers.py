@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from adrlens.errors import IngestError
-from adrlens.sources.base import BoundedGunzip, FileResult, SourceFile
+from adrlens.sources.base import UTF16_BOMS, UTF16_REPAIR, BoundedGunzip, FileResult, SourceFile
 
 SOURCE = "vaers"
 _NAME_RE = re.compile(r"^(?P<prefix>\d{4}|nondomestic)vaers(?P<table>data|vax|symptoms)\.csv(?:\.gz)?$", re.IGNORECASE)
@@ -111,7 +111,7 @@ def transcode_to_utf8(src: io.BufferedIOBase, dest: Path, result: FileResult) ->
     decoded line by line, so a stray Latin-1 byte changes one line, not the whole file.
     """
     head = src.read(2)
-    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+    if head in UTF16_BOMS:
         _transcode_utf16(head, src, dest, result)
         return
     line_no = 0  # physical lines before the current chunk
@@ -174,7 +174,7 @@ def _transcode_utf16(head: bytes, src: io.BufferedIOBase, dest: Path, result: Fi
             text = text[: len(text) - len(carry)].replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
             out.write(text.encode("utf-8"))
     result.encoding = "utf-16"
-    result.repair("UTF-16 file read as UTF-16 and stored as UTF-8", 1, "")
+    result.repair(UTF16_REPAIR, 1, "")
 
 
 def _header(path: Path, display: str) -> list[str]:

@@ -28,11 +28,20 @@ class StoreError(AdrlensError):
 
 
 class ResolutionError(AdrlensError):
-    """A drug or condition name could not be resolved; carries candidate suggestions."""
+    """A drug or condition name could not be resolved; carries candidate suggestions.
 
-    def __init__(self, message: str, candidates: list[str] | None = None) -> None:
+    `kind` says why, for interfaces that answer with a status (the HTTP API: 400, 404, 409):
+    UNREADABLE (no drug and condition could be read from the text), UNKNOWN (a name no vocabulary holds)
+    or AMBIGUOUS (several readings fit; `candidates` are the choices)."""
+
+    UNREADABLE = "unreadable"
+    UNKNOWN = "unknown"
+    AMBIGUOUS = "ambiguous"
+
+    def __init__(self, message: str, candidates: list[str] | None = None, kind: str = UNREADABLE) -> None:
         super().__init__(message)
         self.candidates = candidates or []
+        self.kind = kind
 
 
 class Interrupted(AdrlensError):

@@ -12,7 +12,7 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
-from adrlens.cli import answer_cmds, signal_cmds, store_cmds  # noqa: F401  (they register the commands)
+from adrlens.cli import answer_cmds, serve_cmds, signal_cmds, store_cmds  # noqa: F401  (they register the commands)
 from adrlens.cli.common import app, err
 from adrlens.errors import AdrlensError, Interrupted
 

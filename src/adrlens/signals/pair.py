@@ -94,6 +94,13 @@ def _trend_point(q: dict) -> dict:
     return {**q, **{k: (m[k] if q["a"] > 0 or k == "e" else None) for k in _TREND_KEYS}}
 
 
+def trend(
+    con: duckdb.DuckDBPyConnection, drug: str, pts: list[str] | tuple[str, ...], settings: SignalSettings
+) -> list[dict]:
+    """The cumulative 2x2 and measures at the end of each receipt quarter: how the signal built up."""
+    return [_trend_point(q) for q in cumulative_by_quarter(con, drug, pts, settings)]
+
+
 def pair_signal(
     con: duckdb.DuckDBPyConnection,
     drug: str,
@@ -116,7 +123,7 @@ def pair_signal(
         call=rules.call_measures(m.to_dict(), eb05=eb["eb05"]),
     )
     if extras and t.a > 0:
-        res.trend = [_trend_point(q) for q in cumulative_by_quarter(con, drug, pts, settings)]
+        res.trend = trend(con, drug, pts, settings)
         res.extras = {
             "time_to_onset": time_to_onset(con, drug, pts, settings),
             **challenge(con, drug, pts, settings),

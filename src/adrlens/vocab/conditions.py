@@ -296,6 +296,7 @@ class ConditionVocabulary:
         raise ResolutionError(
             f"No condition concept named {id_or_name!r}. Try one of: {', '.join(cands) or 'none found'}.",
             candidates=cands,
+            kind=ResolutionError.UNKNOWN,
         )
 
     def concepts_for_pt(self, pt: str) -> list[Concept]:

@@ -402,7 +402,8 @@ def parse(text: str) -> Question:
         drug = _clean_drug(m.group("drug") or "") or "amlodipine"
         raise ResolutionError(
             f"adrlens answers about one drug and one condition at a time. Ask like: Can {quoted(drug)[1:-1]} cause "
-            "peripheral neuropathy?"
+            "peripheral neuropathy?",
+            kind=ResolutionError.AMBIGUOUS,
         )
     best, partial = _find(text)
     r = best or partial

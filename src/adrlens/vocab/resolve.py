@@ -138,6 +138,7 @@ def _resolve_drug(q: str) -> ResolvedDrug:
                 f"{quoted(q)} names several ingredients ({', '.join(combo)}); the reports are counted per "
                 f"ingredient, so ask about one of them (for example: Can {combo[0]} cause headache?).",
                 candidates=combo,
+                kind=ResolutionError.AMBIGUOUS,
             )
         return ResolvedDrug(top.ingredient, "drug", top.matched, top.method, top.score)
     fuzzy = [m for m in matches if m.method == "fuzzy" and plausible_misspelling(q, m.matched)]
@@ -153,12 +154,14 @@ def _resolve_drug(q: str) -> ResolvedDrug:
             f"unknown drug {quoted(q)}: it is spelt like {shown}, and no one of them is clearly meant. "
             "Check the spelling, or give the generic name (for example amlodipine).",
             candidates=list(dict.fromkeys(m.ingredient for m in close)),
+            kind=ResolutionError.AMBIGUOUS,
         )
     raise ResolutionError(
         f"unknown drug {quoted(q)}. Give a brand or generic name (for example Norvasc or amlodipine) "
         "or a vaccine (for example flu vaccine)."
         + (f" Did you mean: {', '.join(sugg)}?" if (sugg := drug_suggestions(q)) else ""),
         candidates=drug_suggestions(q),
+        kind=ResolutionError.UNKNOWN,
     )
 
 
@@ -196,6 +199,7 @@ def _refuse_class(q: str) -> None:
         f"{quoted(q)} is a drug class ({c.name}, {c.source}), not one drug: its drugs include {shown}. "
         f"Which one do you mean? Ask, for example: Can {c.members[0]} cause headache?",
         candidates=list(c.members[:10]),
+        kind=ResolutionError.AMBIGUOUS,
     )
 
 
@@ -263,6 +267,7 @@ def _resolve_condition(q: str, scope: str) -> ResolvedCondition:
             raise ResolutionError(
                 f"unknown condition {quoted(q)}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
                 candidates=list(dict.fromkeys([*condition_suggestions(q), *(m.label for m in matches)]))[:6],
+                kind=ResolutionError.UNKNOWN,
             )
         close = [m for m in matches if matches[0].score - m.score < CONDITION_FUZZY_MARGIN]
         if len({m.label for m in close}) > 1:
@@ -270,11 +275,13 @@ def _resolve_condition(q: str, scope: str) -> ResolvedCondition:
                 f"{quoted(q)} is ambiguous: it is spelt like {', '.join(dict.fromkeys(m.label for m in close))}; "
                 "say which one you mean.",
                 candidates=list(dict.fromkeys(m.label for m in close)),
+                kind=ResolutionError.AMBIGUOUS,
             )
     if not matches:
         raise ResolutionError(
             f"unknown condition {quoted(q)}. Try a medical term (peripheral neuropathy) or a symptom (tingling).",
             candidates=condition_suggestions(q),
+            kind=ResolutionError.UNKNOWN,
         )
     if is_ambiguous(matches) and matches[0].label != matches[1].label:
         tied = [m.label for m in matches if matches[0].score - m.score <= 0.015]
@@ -282,6 +289,7 @@ def _resolve_condition(q: str, scope: str) -> ResolvedCondition:
             f"{quoted(q)} is ambiguous: it could mean {', '.join(dict.fromkeys(tied))}; say which one "
             "(for example: gastrointestinal bleeding).",
             candidates=list(dict.fromkeys(m.label for m in matches)),
+            kind=ResolutionError.AMBIGUOUS,
         )
     m = matches[0]
     if m.concept is not None:

@@ -1,0 +1,335 @@
+"""What the server does, apart from HTTP: warm engines, a cache of finished answers, and the screening tables.
+
+    svc = Service(ServeSettings(store=Path("stores/adrlens.duckdb")))
+    svc.answer_json(question="Can amlodipine cause peripheral neuropathy?")   # bytes, the `ask --format json` JSON
+    svc.drug_signals("Norvasc", TableQuery(sort="eb05"))
+
+One Service per process. It opens the store read-only (refusing a store whose build did not complete) and keeps
+`settings.engines` Engines, each with its own DuckDB connection, so that answers run side by side without sharing
+a connection; vocabularies are loaded once at start, not per request. The API and the web pages both call it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import json
+import queue
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from adrlens import __version__, lookup
+from adrlens.engine import Engine
+from adrlens.errors import ResolutionError
+from adrlens.jsonsafe import json_safe
+from adrlens.model import Answer
+from adrlens.report import render_html
+from adrlens.serve.settings import ServeSettings
+from adrlens.signals.pair import trend
+from adrlens.signals.tables import SignalSettings
+from adrlens.sources import registry
+from adrlens.store import db, queries, screening
+from adrlens.store.screening import TableQuery
+from adrlens.vocab.resolve import condition_vocabulary, drug_vocabulary, resolve_condition, resolve_drug
+
+SUGGEST_KINDS = ("drug", "brand", "vaccine", "condition", "lay term", "reported term")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One autocomplete entry: the text to show, what kind of name it is, and what it stands for."""
+
+    text: str
+    kind: str  # one of SUGGEST_KINDS
+    means: str  # the ingredient, vaccine or condition concept the text resolves to
+    cases: int  # reports holding it in the store (ranks the entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind, "means": self.means, "cases": self.cases}
+
+
+class _AnswerCache:
+    """A bounded LRU of finished answers (the Answer, its JSON bytes, its HTML page), shared by threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> dict[str, Any] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item
+
+    def put(self, key: tuple, item: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"entries": len(self._items), "size": self.size, "hits": self.hits, "misses": self.misses}
+
+
+class Service:
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
+        self.store = settings.store
+        con = db.connect(self.store)  # StoreError, with the rebuild command, for a missing or incomplete store
+        self.marker = db.read_marker(con) or {}
+        con.close()
+        self._engines: queue.Queue[Engine] = queue.Queue()
+        for _ in range(max(1, settings.engines)):
+            self._engines.put(Engine(self.store))
+        self.con = db.connect(self.store)  # the tables' connection; each request takes its own cursor
+        self._cache = _AnswerCache(settings.answer_cache_size)
+        self._suggest_lock = threading.Lock()
+        self._suggest_index: list[tuple[str, Suggestion]] | None = None
+        self.warm()
+
+    def close(self) -> None:
+        while not self._engines.empty():
+            self._engines.get_nowait().close()
+        self.con.close()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def warm(self) -> None:
+        """Load the vocabularies and the autocomplete index now, so the first request is not the slow one."""
+        resolve_drug("amlodipine")
+        resolve_condition("headache")
+        self._suggestions()
+
+    @contextlib.contextmanager
+    def _engine(self) -> Iterator[Engine]:
+        eng = self._engines.get()
+        try:
+            yield eng
+        finally:
+            self._engines.put(eng)
+
+    # -- answers -------------------------------------------------------------------------------------------
+    def _answer_item(
+        self, question: str | None, drug: str | None, condition: str | None, scope: str
+    ) -> dict[str, Any]:
+        key = (" ".join((question or "").lower().split()), drug, condition, scope)
+        item = self._cache.get(key)
+        if item is not None:
+            return item
+        with self._engine() as eng:
+            answer = eng.answer(question, drug=drug, condition=condition, scope=scope)
+        item = {"answer": answer, "json": json.dumps(answer.to_dict()).encode("utf-8"), "html": None}
+        self._cache.put(key, item)
+        return item
+
+    def answer(
+        self, question: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"
+    ) -> Answer:
+        return self._answer_item(question, drug, condition, scope)["answer"]
+
+    def answer_json(
+        self, question: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"
+    ) -> bytes:
+        """The answer as `adrlens ask --format json` prints it (docs/answer.schema.json), UTF-8 bytes."""
+        return self._answer_item(question, drug, condition, scope)["json"]
+
+    def answer_html(
+        self, question: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"
+    ) -> str:
+        """The self-contained article page (`ask --format html`), rendered once per cached answer."""
+        item = self._answer_item(question, drug, condition, scope)
+        if item["html"] is None:
+            item["html"] = render_html(item["answer"])
+        return item["html"]
+
+    # -- one pair, every source ----------------------------------------------------------------------------
+    def signal(self, drug: str, event: str, **options: Any) -> dict:
+        """`adrlens signal --json` for a pair: options are those of lookup.signal (scope, role, by, sources,
+        subgroup)."""
+        return lookup.signal(drug, event, store=self.store, **options)
+
+    def trend(self, drug: str, pt: str, source: str, role: str = "suspect") -> dict:
+        """The cumulative quarterly 2x2 and measures of one (drug, PT) pair in one source."""
+        d = resolve_drug(drug)
+        if source not in queries.sources_in_store(self.con):
+            raise ResolutionError(f"source {source!r} is not in the store", kind=ResolutionError.UNKNOWN)
+        term = pt.strip().lower()
+        cur = self.con.cursor()
+        try:
+            points = trend(cur, d.name, [term], SignalSettings(source=source, role=role))
+        finally:
+            cur.close()
+        return json_safe({"drug": d.name, "pt": term, "source": source, "role": role, "points": points})
+
+    # -- screening tables ----------------------------------------------------------------------------------
+    def drug_signals(self, drug: str, q: TableQuery) -> dict:
+        """Every PT of a drug in the all-pairs table, with a, E, the measures, labelled or not, class co-flags."""
+        d = resolve_drug(drug)
+        cur = self.con.cursor()
+        try:
+            total, rows = screening.drug_signals(cur, d.name, q)
+            cases = queries.drug_cases_by_source(cur, d.name)
+        finally:
+            cur.close()
+        return json_safe(
+            {
+                "drug": {"input": drug, "name": d.name, "kind": d.kind, "matched": d.matched},
+                "cases_by_source": cases,
+                "query": q.__dict__,
+                "total": total,
+                "rows": rows,
+                "class_types": list(screening.CO_FLAG_CLASS_TYPES),
+                "note": "Counts are reports, not patients; a flagged pair is a hypothesis, not proof that the drug "
+                "causes the event.",
+            }
+        )
+
+    def condition_drugs(self, condition: str, q: TableQuery, scope: str = "narrow") -> dict:
+        """The drugs with reports of a condition's PTs, each by its best pair (highest EB05)."""
+        c = resolve_condition(condition, scope=scope)
+        cur = self.con.cursor()
+        try:
+            total, rows = screening.condition_drugs(cur, list(c.pts), q)
+        finally:
+            cur.close()
+        vocab = condition_vocabulary()
+        try:
+            about = vocab.describe(vocab.concept(c.concept_id) if c.concept_id else c.label)
+        except Exception:  # a PT without a description still has its table
+            about = None
+        return json_safe(
+            {
+                "condition": {"input": condition, "label": c.label, "concept": c.concept_id, "scope": scope},
+                "pts": list(c.pts),
+                "about": about,
+                "query": q.__dict__,
+                "total": total,
+                "rows": rows,
+                "note": "Each drug's row is its pair with the condition's terms that has the highest EB05 in any "
+                "source; pts_flagged is how many of the terms the signal rule flags for it.",
+            }
+        )
+
+    # -- autocomplete --------------------------------------------------------------------------------------
+    def _suggestions(self) -> list[tuple[str, Suggestion]]:
+        with self._suggest_lock:
+            if self._suggest_index is None:
+                self._suggest_index = self._build_suggestions()
+            return self._suggest_index
+
+    def _build_suggestions(self) -> list[tuple[str, Suggestion]]:
+        """(lower-case key, entry) sorted by key: every drug and vaccine the store holds with its brands, and
+        every catalogue concept with its lay synonyms and every PT the reports hold."""
+        from adrlens.vocab.vaccines import all_vaccine_names
+
+        drugs, pts = screening.store_names(self.con)
+        entries: dict[str, Suggestion] = {}
+
+        def add(text: str, kind: str, means: str, cases: int) -> None:
+            key = " ".join(text.lower().split())
+            old = entries.get(key)
+            if key and (old is None or cases > old.cases):
+                entries[key] = Suggestion(text, kind, means, cases)
+
+        vocab = drug_vocabulary()
+        vaccines = all_vaccine_names()
+        for ing, n in drugs.items():
+            if ing in vaccines:
+                add(ing, "vaccine", ing, n)
+                for name in vaccines[ing][:8]:
+                    add(name, "vaccine", ing, n)
+                continue
+            add(ing, "drug", ing, n)
+            for brand in vocab.synonyms(ing, limit=6):
+                add(brand.title(), "brand", ing, n)
+        cvocab = condition_vocabulary()
+        for concept in cvocab.concepts():
+            n = sum(pts.get(p, 0) for p in concept.narrow)
+            add(concept.name, "condition", concept.name, n)
+            for s in concept.synonyms:
+                add(s, "lay term", concept.name, n)
+        for pt, n in pts.items():
+            add(cvocab.pt_display(pt), "reported term", pt, n)
+        return sorted(entries.items())
+
+    def suggest(self, text: str, limit: int = 10, kinds: tuple[str, ...] = SUGGEST_KINDS) -> list[dict[str, Any]]:
+        """Names starting with `text` (or with a word starting with it), most reported first."""
+        prefix = " ".join(text.lower().split())
+        if not prefix:
+            return []
+        index = self._suggestions()
+        keys = [k for k, _ in index]
+        i = bisect.bisect_left(keys, prefix)
+        starts: list[Suggestion] = []
+        while i < len(index) and index[i][0].startswith(prefix) and len(starts) < 500:
+            starts.append(index[i][1])
+            i += 1
+        found = {s.text.lower() for s in starts}
+        words: list[Suggestion] = []
+        if len(starts) < limit and len(prefix) >= 3:  # "neuropathy" finds "peripheral neuropathy" too
+            words = [
+                s
+                for k, s in index
+                if k not in found and any(w.startswith(prefix) for w in _WORD.findall(k)[1:])
+            ]
+        ranked = sorted(starts, key=lambda s: -s.cases) + sorted(words, key=lambda s: -s.cases)
+        return [s.to_dict() for s in ranked if s.kind in kinds][:limit]
+
+    # -- provenance ----------------------------------------------------------------------------------------
+    def sources(self) -> dict:
+        """What the store was built from: report sources (files, periods, cases), files, priors, the build."""
+        cur = self.con.cursor()
+        try:
+            summary = queries.source_summary(cur)
+            files = [
+                dict(zip(("source", "path", "sha256", "table", "quarter", "rows_read", "rows_loaded",
+                          "rows_repaired", "rows_skipped", "ingested_at"), r, strict=True))
+                for r in cur.execute(
+                    "SELECT source, path, sha256, table_name, quarter, rows_read, rows_loaded, rows_repaired, "
+                    "rows_skipped, ingested_at FROM ingest_log ORDER BY source, path, table_name"
+                ).fetchall()
+            ]  # fmt: skip
+        finally:
+            cur.close()
+        with self._engine() as eng:
+            methods = eng._methods()
+        reports = [{"source": k, "name": registry.get(k).name, **v} for k, v in summary.items()]
+        return json_safe(
+            {
+                "adrlens_version": __version__,
+                "store": str(self.store),
+                "built_at": self.marker.get("built_at"),
+                "report_sources": reports,
+                "files": files,
+                "label_sources": methods.get("label_sources", []),
+                "literature_sources": methods.get("literature_sources", []),
+                "methods": methods,
+            }
+        )
+
+    def health(self) -> dict:
+        return {
+            "status": "ok",
+            "adrlens_version": __version__,
+            "store": str(self.store),
+            "built_at": self.marker.get("built_at"),
+            "engines": self.settings.engines,
+            "answer_cache": self._cache.stats(),
+        }

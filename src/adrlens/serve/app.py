@@ -231,23 +231,15 @@ def app_from_env() -> FastAPI:
 
 
 def _mount_swagger(app: FastAPI) -> None:
-    try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:  # the page then says where the OpenAPI document is
-        swagger_ui_path = None
-    if swagger_ui_path:
-        app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+    from swagger_ui_bundle import swagger_ui_path  # a dependency: Swagger UI's files, served without a CDN
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        if not swagger_ui_path:
-            return HTMLResponse(
-                "<!doctype html><title>adrlens API</title><p>The API is described at "
-                '<a href="/openapi.json">/openapi.json</a>.</p>'
-            )
         return HTMLResponse(
             "<!doctype html><html lang=en><head><meta charset=utf-8><title>adrlens API</title>"
-            '<link rel=stylesheet href="/static/swagger/swagger-ui.css"></head><body><div id="swagger-ui"></div>'
-            '<script src="/static/swagger/swagger-ui-bundle.js"></script>'
+            '<link rel=stylesheet href="/docs-assets/swagger-ui.css"></head><body><div id="swagger-ui"></div>'
+            '<script src="/docs-assets/swagger-ui-bundle.js"></script>'
             '<script src="/static/docs.js"></script></body></html>'
         )

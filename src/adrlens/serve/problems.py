@@ -1,8 +1,8 @@
 """Errors as RFC 9457 problem details (application/problem+json), each saying what to do.
 
-    400 a question that cannot be read      404 an unknown drug, condition or source
-    409 an ambiguous name (with `choices`)  413 a body over the limit      422 invalid parameters
-    500 anything else: a fixed message and an id to quote; the traceback goes to the server log only.
+400 a question that cannot be read      404 an unknown drug, condition or source
+409 an ambiguous name (with `choices`)  413 a body over the limit      422 invalid parameters
+500 anything else: a fixed message and an id to quote; the traceback goes to the server log only.
 """
 
 from __future__ import annotations

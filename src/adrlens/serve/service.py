@@ -126,9 +126,7 @@ class Service:
             self._engines.put(eng)
 
     # -- answers -------------------------------------------------------------------------------------------
-    def _answer_item(
-        self, question: str | None, drug: str | None, condition: str | None, scope: str
-    ) -> dict[str, Any]:
+    def _answer_item(self, question: str | None, drug: str | None, condition: str | None, scope: str) -> dict[str, Any]:
         key = (" ".join((question or "").lower().split()), drug, condition, scope)
         item = self._cache.get(key)
         if item is not None:
@@ -284,11 +282,7 @@ class Service:
         found = {s.text.lower() for s in starts}
         words: list[Suggestion] = []
         if len(starts) < limit and len(prefix) >= 3:  # "neuropathy" finds "peripheral neuropathy" too
-            words = [
-                s
-                for k, s in index
-                if k not in found and any(w.startswith(prefix) for w in _WORD.findall(k)[1:])
-            ]
+            words = [s for k, s in index if k not in found and any(w.startswith(prefix) for w in _WORD.findall(k)[1:])]
         ranked = sorted(starts, key=lambda s: -s.cases) + sorted(words, key=lambda s: -s.cases)
         return [s.to_dict() for s in ranked if s.kind in kinds][:limit]
 

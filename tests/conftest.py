@@ -55,9 +55,63 @@ def knowledge_built(data_dir: Path):
 
 @pytest.fixture(scope="session")
 def real_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
-    """VAERS 1990-2006, FAERS 2022Q3 (PS) and the FAERS samples, with knowledge and all-pairs statistics."""
+    """VAERS 1990-2006, FAERS 2022Q3 (PS) and the FAERS samples, with knowledge and all-pairs statistics.
+
+    ADRLENS_TEST_STORE names an already built store to use instead (to rerun a few tests by hand without the
+    two-minute build; CI never sets it)."""
+    given = os.environ.get("ADRLENS_TEST_STORE")
+    if given:
+        return Path(given)
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
     from adrlens.build import build_store
 
     build_store(path)
     return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(real_store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`adrlens serve` on the real store, a free loopback port, in its own process: yields the base URL and
+    stops the server after the session (its log is printed when it fails to start)."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "adrlens.cli", "serve", "--store", str(real_store), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"adrlens serve exited with {proc.returncode}:\n{log.read_text()}", pytrace=False)
+        try:
+            if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"adrlens serve did not answer within 120 s:\n{log.read_text()}", pytrace=False)
+        time.sleep(0.25)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -4,9 +4,12 @@ Disease Ontology's parent and symptom links (table `disease_link`), for `adrlens
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import duckdb
+
+from adrlens.store.db import BUILD_KEY
 
 # -- words ------------------------------------------------------------------------------------------------
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
@@ -114,7 +117,39 @@ class Ontology:
         )
 
 
+# Built ontologies by store: (database file, its build marker) -> Ontology. A store never changes in place
+# (every build writes a new file and renames it), so the marker names the table's content; building the
+# ontology keys some 25,000 names and took a third of a second per answer.
+_ONTOLOGIES: dict[tuple[str, str], Ontology] = {}
+_ONTOLOGY_LOCK = threading.Lock()
+
+
+def _store_identity(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    try:
+        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+        marker = con.execute("SELECT value FROM meta WHERE key = ?", [BUILD_KEY]).fetchone()
+    except duckdb.Error:
+        return None
+    if not path or not path[0] or not marker:
+        return None  # an in-memory or unfinished store: build the ontology each time
+    return str(path[0]), str(marker[0])
+
+
 def ontology(con: duckdb.DuckDBPyConnection) -> Ontology:
+    """The disease ontology of the store (subtypes and symptoms), built once per finished store."""
+    ident = _store_identity(con)
+    if ident is None:
+        return _build_ontology(con)
+    with _ONTOLOGY_LOCK:
+        ont = _ONTOLOGIES.get(ident)
+    if ont is None:
+        ont = _build_ontology(con)
+        with _ONTOLOGY_LOCK:
+            _ONTOLOGIES[ident] = ont
+    return ont
+
+
+def _build_ontology(con: duckdb.DuckDBPyConnection) -> Ontology:
     try:
         rows = con.execute("SELECT disease_id, disease, relation, target FROM disease_link").fetchall()
     except duckdb.CatalogException:

@@ -106,7 +106,7 @@ class Trend(BaseModel):
     points: list[dict[str, Any]]
 
 
-def _answer_response(svc: Service, question: str | None, drug: str | None, condition: str | None, scope: str):
+async def _answer_response(svc: Service, question: str | None, drug: str | None, condition: str | None, scope: str):
     if not (question and question.strip()) and not (drug and condition):
         raise Problem(
             400,
@@ -114,8 +114,8 @@ def _answer_response(svc: Service, question: str | None, drug: str | None, condi
             "(drug=amlodipine&condition=tingling).",
             kind="unreadable",
         )
-    body = svc.answer_json(question or None, drug=drug or None, condition=condition or None, scope=scope)
-    return Response(body, media_type="application/json")
+    item = await svc.answer_item_async(question or None, drug or None, condition or None, scope)
+    return Response(item["json"], media_type="application/json")
 
 
 ANSWER_OK = {200: {"description": "The answer (docs/answer.schema.json)", "content": {
@@ -123,17 +123,17 @@ ANSWER_OK = {200: {"description": "The answer (docs/answer.schema.json)", "conte
 
 
 @router.get("/answer", responses={**ANSWER_OK, **ERRORS}, response_class=Response, summary="Answer a question")
-def answer(
+async def answer(
     request: Request, q: QuestionQ = None, drug: DrugQ = None, condition: ConditionQ = None, scope: Scope = "narrow"
 ) -> Response:
     """A graded, sourced answer to "Can DRUG cause CONDITION?": the same JSON as `adrlens ask --format json`."""
-    return _answer_response(service(request), q, drug, condition, scope)
+    return await _answer_response(service(request), q, drug, condition, scope)
 
 
 @router.post("/answer", responses={**ANSWER_OK, **ERRORS}, response_class=Response, summary="Answer (JSON body)")
-def answer_post(request: Request, body: Annotated[AnswerRequest, Body()]) -> Response:
+async def answer_post(request: Request, body: Annotated[AnswerRequest, Body()]) -> Response:
     """The same answer, for a question sent as a JSON body (at most 16 KiB)."""
-    return _answer_response(service(request), body.question, body.drug, body.condition, body.scope)
+    return await _answer_response(service(request), body.question, body.drug, body.condition, body.scope)
 
 
 @router.get("/signal", responses=ERRORS, summary="One pair in every report source")
@@ -247,7 +247,7 @@ def trend(
 
 
 @router.get("/suggest", response_model=Suggestions, responses=ERRORS, summary="Autocomplete")
-def suggest(
+async def suggest(
     request: Request,
     q: Annotated[str, Query(max_length=NAME_CHARS, description="The first letters of a name.")],
     limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 10,
@@ -266,6 +266,6 @@ def sources(request: Request) -> dict[str, Any]:
 
 
 @router.get("/health", response_model=Health, summary="Health")
-def health(request: Request) -> dict[str, Any]:
+async def health(request: Request) -> dict[str, Any]:
     """The server is up, with its store, build date, engines and answer cache."""
     return service(request).health()

@@ -11,6 +11,7 @@ a connection; vocabularies are loaded once at start, not per request. The API an
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import contextlib
 import json
@@ -19,6 +20,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,11 +98,16 @@ class Service:
             self._engines.put(Engine(self.store))
         self.con = db.connect(self.store)  # the tables' connection; each request takes its own cursor
         self._cache = _AnswerCache(settings.answer_cache_size)
+        # Answers are computed on a pool of one thread per engine: a request waiting for an engine waits as an
+        # awaitable on the event loop, not as a blocked thread that would keep cached answers from being served.
+        self._pool = ThreadPoolExecutor(max_workers=max(1, settings.engines), thread_name_prefix="adrlens-answer")
+        self._inflight: dict[tuple, asyncio.Future] = {}  # one computation per question, however many ask it
         self._suggest_lock = threading.Lock()
         self._suggest_index: list[tuple[str, Suggestion]] | None = None
         self.warm()
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         while not self._engines.empty():
             self._engines.get_nowait().close()
         self.con.close()
@@ -126,16 +133,41 @@ class Service:
             self._engines.put(eng)
 
     # -- answers -------------------------------------------------------------------------------------------
-    def _answer_item(self, question: str | None, drug: str | None, condition: str | None, scope: str) -> dict[str, Any]:
-        key = (" ".join((question or "").lower().split()), drug, condition, scope)
-        item = self._cache.get(key)
-        if item is not None:
-            return item
+    @staticmethod
+    def _key(question: str | None, drug: str | None, condition: str | None, scope: str) -> tuple:
+        # Case is kept: the answer repeats the question as asked.
+        return (" ".join((question or "").split()), drug, condition, scope)
+
+    def _compute(self, key: tuple, question: str | None, drug: str | None, condition: str | None, scope: str):
         with self._engine() as eng:
             answer = eng.answer(question, drug=drug, condition=condition, scope=scope)
         item = {"answer": answer, "json": json.dumps(answer.to_dict()).encode("utf-8"), "html": None}
         self._cache.put(key, item)
         return item
+
+    def _answer_item(self, question: str | None, drug: str | None, condition: str | None, scope: str) -> dict[str, Any]:
+        key = self._key(question, drug, condition, scope)
+        item = self._cache.get(key)
+        return item if item is not None else self._compute(key, question, drug, condition, scope)
+
+    async def answer_item_async(
+        self, question: str | None, drug: str | None, condition: str | None, scope: str = "narrow"
+    ) -> dict[str, Any]:
+        """The cached answer at once, else computed on the answer pool; concurrent requests for the same
+        question share one computation (and its error)."""
+        key = self._key(question, drug, condition, scope)
+        item = self._cache.get(key)
+        if item is not None:
+            return item
+        pending = self._inflight.get(key)
+        if pending is None:
+            loop = asyncio.get_running_loop()
+            pending = asyncio.ensure_future(
+                loop.run_in_executor(self._pool, self._compute, key, question, drug, condition, scope)
+            )
+            self._inflight[key] = pending
+            pending.add_done_callback(lambda _f: self._inflight.pop(key, None))
+        return await asyncio.shield(pending)
 
     def answer(
         self, question: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"

@@ -85,10 +85,13 @@ class Engine:
         q = EvidenceQuery(d.name, d.kind, c.label, tuple(narrow), tuple(broad))
         # The providers are independent: run them on separate cursors (DuckDB releases the GIL).
         # The providers that scan the reports start first, so the pool does not leave them for last.
+        # The related questions need no evidence record: they are counted alongside, on a cursor of their own.
         with ThreadPoolExecutor(max_workers=3) as pool:
+            related_future = pool.submit(self._related, d.name, c.label, narrow, broad, self.con.cursor())
             order = sorted(PROVIDERS, key=lambda p: p.__module__ not in _SCANS_REPORTS)
             futures = {p: pool.submit(p, self.con.cursor(), q, self.settings) for p in order}
             ev: list[Evidence] = [e for p in PROVIDERS for e in futures[p].result()]
+            related_block = related_future.result()
         charts = chart_data(self.con, q, self.settings, ev)
         verdict = grade(ev, d.name, c.label)
         action = action_for(verdict, narrow, ev, d.name, drug_class_names(drug_info.profile))
@@ -99,7 +102,7 @@ class Engine:
             evidence=ev,
             verdict=verdict,
             charts=charts,
-            related=self._related(d.name, c.label, narrow, broad),
+            related=related_block,
             methods=self._methods(),
             action=action.to_dict(),
             generated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -131,8 +134,12 @@ class Engine:
         except Exception:  # a PT with no description is not an error for the answer
             return None
 
-    def _related(self, drug: str, label: str, narrow: list[str], broad: list[str]) -> dict:
-        return related(self.con, drug, label, narrow, broad, self.settings)
+    def _related(self, drug: str, label: str, narrow: list[str], broad: list[str], cur=None) -> dict:
+        cur = cur or self.con.cursor()
+        try:
+            return related(cur, drug, label, narrow, broad, self.settings)
+        finally:
+            cur.close()
 
     def _methods(self) -> dict:
         if self._methods_cache is None:

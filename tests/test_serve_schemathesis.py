@@ -26,8 +26,8 @@ from adrlens.serve.settings import ServeSettings
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ANSWER_PATH = "/api/v1/answer"
-CHEAP_EXAMPLES = 30  # per operation: the tables, suggest, trend, signal, sources, health
-ANSWER_EXAMPLES = 6  # per answer operation (GET and POST): each new question is a full answer
+CHEAP_EXAMPLES = 40  # per operation: the tables, suggest, trend, signal, sources, health
+ANSWER_EXAMPLES = 10  # per answer operation (GET and POST): each new question is a full answer
 # No deadline (an uncached answer takes seconds); derandomized under CI so a run is repeatable.
 FUZZ = {
     "deadline": None,

@@ -362,6 +362,16 @@ def test_hostile_texts_never_5xx(client: TestClient, text: str) -> None:
     assert ok(client, f"{API}/health")["status"] == "ok"  # and the store is still there
 
 
+def test_invisible_characters_do_not_change_the_drug(client: TestClient) -> None:
+    # Text copied from a web page can carry bidi overrides and byte-order marks; they are not part of the name.
+    plain = ok(client, f"{API}/drugs/amlodipine/signals", params={"per_page": 5})
+    for name in (f"{RTL}amlodipine", "\ufeffamlodipine", "amlo\u200bdipine\u2066"):
+        got = ok(client, f"{API}/drugs/{quote(name, safe='')}/signals", params={"per_page": 5})
+        assert got["drug"]["name"] == "amlodipine" and got["rows"] == plain["rows"], name
+    answer = ok(client, f"{API}/answer", params={"q": f"Can {RTL}amlodipine cause peripheral neuropathy?"})
+    assert answer["drug"]["name"] == "amlodipine"
+
+
 def test_hostile_input_over_a_real_socket(live_server: str) -> None:
     with httpx.Client(base_url=live_server, timeout=SOCKET_TIMEOUT) as http:
         for url in HOSTILE_URLS:

@@ -322,6 +322,19 @@ def test_security_headers(client: TestClient, url: str) -> None:
     assert r.headers["referrer-policy"] == "no-referrer"
 
 
+def test_internal_error_is_a_problem_with_an_id_and_the_headers(real_store: Path) -> None:
+    # A real failure: the service's own table connection closed under it (as when the store goes away).
+    app = create_app(ServeSettings(store=real_store, engines=1))
+    app.state.service.con.close()
+    with TestClient(app, raise_server_exceptions=False) as broken:
+        r = broken.get(f"{API}/drugs/amlodipine/signals")
+        body = problem(r, 500)
+        assert body["error_id"] in body["detail"] and "Traceback" not in r.text
+        assert r.headers["x-content-type-options"] == "nosniff" and "content-security-policy" in r.headers
+        assert call(broken, "GET", f"{API}/health").status_code == 200  # the rest still answers
+    app.state.service.close()
+
+
 RTL = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 SQL = "'; DROP TABLE report; --"
 HOSTILE_URLS = [

@@ -36,6 +36,7 @@ def client(real_store: Path) -> TestClient:
     app = create_app(ServeSettings(store=real_store, engines=2))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+    app.state.service.close()
 
 
 def call(client: TestClient | httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:

@@ -224,6 +224,7 @@ def test_ambiguous_is_409_with_choices(client: TestClient, url: str, choice: str
         ("GET", f"{API}/answer", {"params": {"q": QUESTION, "scope": "everything"}}),
         ("GET", f"{API}/answer", {"params": {"q": "Can amlodipine cause " + "x" * MAX_INPUT_CHARS}}),
         ("POST", f"{API}/answer", {"json": {"question": QUESTION, "bogus": 1}}),
+        ("POST", f"{API}/answer", {"json": {"question": "Can amlodipine cause " + "x" * MAX_INPUT_CHARS}}),
         ("POST", f"{API}/answer", {"json": {"question": QUESTION, "scope": "wide"}}),
         ("POST", f"{API}/answer", {"content": b"{not json", "headers": {"content-type": "application/json"}}),
         ("GET", f"{API}/suggest", {}),

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
 
 from adrlens.cli.common import StoreOpt, _store, app, err
 from adrlens.errors import AdrlensError
+
+
+def _cannot_listen(host: str, port: int, e: OSError) -> AdrlensError:
+    return AdrlensError(f"cannot listen on {host}:{port} ({e.strerror or e}); choose another --port or --host")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a taken (or privileged, or unresolvable) address now, in one line: uvicorn only logs the bind error
+    and exits (status 3, or 1 with several workers), after we have said "serving"."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a TIME_WAIT port is free
+            s.bind(address)
+    except OSError as e:  # gaierror (an unknown host) is an OSError too
+        raise _cannot_listen(host, port, e) from None
 
 
 @app.command()
@@ -34,6 +51,7 @@ def serve(
     settings = ServeSettings(store=path, host=host, port=port, workers=workers)
     if engines:
         settings = ServeSettings(store=path, host=host, port=port, workers=workers, engines=engines)
+    _check_port(host, port)
     if host not in (LOOPBACK, "localhost", "::1"):
         err.print(
             f"warning: listening on {host}: other machines can reach this server. adrlens has no login; put it "
@@ -56,4 +74,4 @@ def serve(
             timeout_graceful_shutdown=5,
         )
     except OSError as e:  # the port is taken, or a privileged port
-        raise AdrlensError(f"cannot listen on {host}:{port} ({e.strerror or e}); choose another --port") from None
+        raise _cannot_listen(host, port, e) from None

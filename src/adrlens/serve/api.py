@@ -24,6 +24,10 @@ from adrlens.vocab.question import MAX_INPUT_CHARS
 router = APIRouter()
 
 NAME_CHARS = 200  # a drug or condition name; a whole question may be MAX_INPUT_CHARS
+# Examples in the OpenAPI document: /docs fills them in, and Schemathesis sends them, so a property test reaches
+# a real answer and a real table (random text is mostly an unknown name).
+EXAMPLE_QUESTION = "Can amlodipine cause peripheral neuropathy?"
+EXAMPLE_DRUG, EXAMPLE_CONDITION, EXAMPLE_PT = "amlodipine", "peripheral neuropathy", "peripheral neuropathy"
 Scope = Literal["narrow", "broad"]
 Role = Literal["ps", "suspect", "any"]
 By = Literal["quarter", "sex", "age", "reporter", "year"]
@@ -35,7 +39,12 @@ Order = Literal["asc", "desc"]
 Kind = Literal[SUGGEST_KINDS]  # type: ignore[valid-type]
 
 QuestionQ = Annotated[
-    str | None, Query(max_length=MAX_INPUT_CHARS, description="The question, e.g. Can Norvasc cause tingling?")
+    str | None,
+    Query(
+        max_length=MAX_INPUT_CHARS,
+        description="The question, e.g. Can Norvasc cause tingling?",
+        examples=[EXAMPLE_QUESTION],
+    ),
 ]
 DrugQ = Annotated[str | None, Query(max_length=NAME_CHARS, description="The drug (brand, generic, salt, vaccine).")]
 ConditionQ = Annotated[str | None, Query(max_length=NAME_CHARS, description="The condition (medical or lay words).")]
@@ -50,6 +59,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "Request body too large", **_PROBLEM},
     422: {"description": "Invalid parameters", **_PROBLEM},
     500: {"description": "Internal error (with an id to quote)", **_PROBLEM},
+    503: {"description": "The store cannot be read (the problem names the command that rebuilds it)", **_PROBLEM},
 }
 
 
@@ -60,7 +70,7 @@ def service(request: Request) -> Service:
 class AnswerRequest(BaseModel):
     """A question, or a drug and a condition."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE_QUESTION}]})
     question: str | None = Field(None, max_length=MAX_INPUT_CHARS)
     drug: str | None = Field(None, max_length=NAME_CHARS)
     condition: str | None = Field(None, max_length=NAME_CHARS)
@@ -96,6 +106,31 @@ class Table(BaseModel):
     page: int
     per_page: int
     rows: list[dict[str, Any]]
+
+
+class Signal(BaseModel):
+    """One pair in each report source (`adrlens signal --json`)."""
+
+    model_config = ConfigDict(extra="allow")
+    drug: dict[str, Any]
+    event: dict[str, Any]
+    store: str
+    sources: dict[str, Any]
+    count_tables: list[Any]
+
+
+class Sources(BaseModel):
+    """What the store was built from."""
+
+    model_config = ConfigDict(extra="allow")
+    adrlens_version: str
+    store: str
+    built_at: str | None
+    report_sources: list[dict[str, Any]]
+    files: list[dict[str, Any]]
+    label_sources: list[Any]
+    literature_sources: list[Any]
+    methods: dict[str, Any]
 
 
 class Trend(BaseModel):
@@ -136,11 +171,11 @@ async def answer_post(request: Request, body: Annotated[AnswerRequest, Body()]) 
     return await _answer_response(service(request), body.question, body.drug, body.condition, body.scope)
 
 
-@router.get("/signal", responses=ERRORS, summary="One pair in every report source")
+@router.get("/signal", response_model=Signal, responses=ERRORS, summary="One pair in every report source")
 def signal(
     request: Request,
-    drug: Annotated[str, Query(min_length=1, max_length=NAME_CHARS)],
-    condition: Annotated[str, Query(min_length=1, max_length=NAME_CHARS)],
+    drug: Annotated[str, Query(min_length=1, max_length=NAME_CHARS, examples=[EXAMPLE_DRUG])],
+    condition: Annotated[str, Query(min_length=1, max_length=NAME_CHARS, examples=[EXAMPLE_CONDITION])],
     scope: Scope = "narrow",
     role: Role = "suspect",
     by: By | None = None,
@@ -195,7 +230,7 @@ Term = Annotated[str | None, Query(max_length=NAME_CHARS, description="Only rows
 @router.get("/drugs/{drug}/signals", response_model=Table, responses=ERRORS, summary="A drug's signals")
 def drug_signals(
     request: Request,
-    drug: Annotated[str, PathParam(min_length=1, max_length=NAME_CHARS)],
+    drug: Annotated[str, PathParam(min_length=1, max_length=NAME_CHARS, examples=[EXAMPLE_DRUG])],
     source: SourceKey | None = None,
     role: Role = "suspect",
     min_cases: MinCases = 1,
@@ -216,7 +251,7 @@ def drug_signals(
 @router.get("/conditions/{condition}/drugs", response_model=Table, responses=ERRORS, summary="A condition's drugs")
 def condition_drugs(
     request: Request,
-    condition: Annotated[str, PathParam(min_length=1, max_length=NAME_CHARS)],
+    condition: Annotated[str, PathParam(min_length=1, max_length=NAME_CHARS, examples=[EXAMPLE_CONDITION])],
     scope: Scope = "narrow",
     source: SourceKey | None = None,
     role: Role = "suspect",
@@ -237,8 +272,10 @@ def condition_drugs(
 @router.get("/trend", response_model=Trend, responses=ERRORS, summary="A pair's quarterly trend")
 def trend(
     request: Request,
-    drug: Annotated[str, Query(min_length=1, max_length=NAME_CHARS)],
-    pt: Annotated[str, Query(min_length=1, max_length=NAME_CHARS, description="A MedDRA preferred term.")],
+    drug: Annotated[str, Query(min_length=1, max_length=NAME_CHARS, examples=[EXAMPLE_DRUG])],
+    pt: Annotated[
+        str, Query(min_length=1, max_length=NAME_CHARS, description="A MedDRA preferred term.", examples=[EXAMPLE_PT])
+    ],
     source: SourceKey,
     role: Role = "suspect",
 ) -> dict[str, Any]:
@@ -249,7 +286,7 @@ def trend(
 @router.get("/suggest", response_model=Suggestions, responses=ERRORS, summary="Autocomplete")
 async def suggest(
     request: Request,
-    q: Annotated[str, Query(max_length=NAME_CHARS, description="The first letters of a name.")],
+    q: Annotated[str, Query(max_length=NAME_CHARS, description="The first letters of a name.", examples=["norv"])],
     limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 10,
     kind: Annotated[list[Kind] | None, Query(description="Only these kinds of name.")] = None,
 ) -> dict[str, Any]:
@@ -258,7 +295,7 @@ async def suggest(
     return {"query": q, "suggestions": service(request).suggest(q, limit=limit, kinds=kinds)}
 
 
-@router.get("/sources", responses=ERRORS, summary="Data provenance")
+@router.get("/sources", response_model=Sources, responses=ERRORS, summary="Data provenance")
 def sources(request: Request) -> dict[str, Any]:
     """What the store was built from: each report source with its period, cases and files (sha256, rows read,
     loaded, repaired and skipped), the label and literature sources, the build date and the methods."""

@@ -208,8 +208,11 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _mount_swagger(app)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # The security headers wrap the whole stack, Starlette's ServerErrorMiddleware included: middleware added
+    # with add_middleware sits inside it, so a 500 (answered there by problems.on_unexpected) had none.
+    inner = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(inner())  # type: ignore[method-assign]
     return app
 
 

@@ -142,11 +142,17 @@ def _check_is_store(path: Path) -> None:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as e:
-        raise StoreError(f"{path} is not a readable DuckDB file ({e}). Remove it or choose another --store.") from e
+        raise StoreError(
+            f"{path} is not a readable DuckDB file ({e}). Remove it and build a store there "
+            f"(adrlens build --store {path}), or choose another --store."
+        ) from e
     try:
         con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()[0]
     except duckdb.Error as e:
-        raise StoreError(f"{path} is a DuckDB file but not an adrlens store. Choose another --store.") from e
+        raise StoreError(
+            f"{path} is a DuckDB file but not an adrlens store. Choose another --store, or remove it and build one "
+            f"(adrlens build --store {path})."
+        ) from e
     finally:
         con.close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -103,9 +104,15 @@ def _remember(memo: dict, key: object, value: object) -> None:
 # Drugs
 
 
+def visible(text: str) -> str:
+    """Text without invisible format characters (category Cf: bidi overrides, zero-width spaces, byte-order
+    marks), which copied text carries: "amlodipine" after a right-to-left override is still amlodipine."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf") if not text.isascii() else text
+
+
 def resolve_drug(text: str) -> ResolvedDrug:
     """A drug or vaccine name (brand, generic, salt, misspelling, "the flu shot") -> one ingredient/group."""
-    q = " ".join(str(text or "").split())
+    q = " ".join(visible(str(text or "")).split())
     if not q:
         raise ResolutionError("no drug given. Name a medicine or vaccine (for example Norvasc or amlodipine).")
     hit = _DRUG_MEMO.get(q)

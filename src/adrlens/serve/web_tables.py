@@ -17,7 +17,7 @@ from adrlens.report.doc import fmt, fmt_count, fmt_interval
 from adrlens.serve.api import NAME_CHARS, Role
 from adrlens.serve.settings import DEFAULT_PAGE_SIZE
 from adrlens.sources import registry
-from adrlens.store.screening import TableQuery
+from adrlens.store.screening import CONDITION_SORTS, DRUG_SORTS, TableQuery
 
 MISSING = "—"  # a missing measure in a table cell (a = 0 has no ratio)
 ORDERS = ("asc", "desc")
@@ -185,7 +185,15 @@ _MEASURES = (
     Column("labelled", "Label", None, "num", _label, lambda r: 1 if r.get("labelled") else 0, "on a drug label"),
 )
 _SOURCE = Column("source", "Source", "source", "text", lambda r: source_short(str(r.get("source"))), _get("source"))
-DRUG_COLUMNS = (
+
+
+def _sortable_by(sorts: tuple[str, ...], *columns: Column) -> tuple[Column, ...]:
+    """The columns, each sorted by the server only when its table can sort by it (else in the browser only)."""
+    return tuple(c if c.sort in sorts else replace(c, sort=None) for c in columns)
+
+
+DRUG_COLUMNS = _sortable_by(
+    DRUG_SORTS,
     Column("pt", "Reported term (PT)", "pt", "text", lambda r: str(r.get("pt")), _get("pt")),
     _SOURCE,
     *_MEASURES,
@@ -199,9 +207,10 @@ DRUG_COLUMNS = (
         abbr="same-class drugs flagged for the same term",
     ),
 )
-CONDITION_COLUMNS = (
+CONDITION_COLUMNS = _sortable_by(
+    CONDITION_SORTS,
     Column("drug", "Drug", "drug", "text", lambda r: str(r.get("drug")), _get("drug")),
-    Column("pt", "Its strongest term (PT)", None, "text", lambda r: str(r.get("pt")), _get("pt")),
+    Column("pt", "Its strongest term (PT)", "pt", "text", lambda r: str(r.get("pt")), _get("pt")),
     _SOURCE,
     *_MEASURES,
     Column(

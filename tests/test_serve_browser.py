@@ -28,7 +28,38 @@ LAY_PICKED = "pins and needles"
 LAY_QUESTION = "Can Norvasc cause pins and needles?"
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
+WCAG_AA = 4.5  # the least contrast of normal-size text with its background
 ANSWER_TIMEOUT_MS = 60_000  # a cold answer on the shared machine: the first question also warms the engine
+
+
+# Every visible text node outside the charts whose colour has less than `min` contrast with the background it
+# sits on (the first ancestor with an opaque background colour; white at the top): [element, text, ratio].
+_LOW_CONTRAST_JS = """
+(min) => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const l = c.slice(0, 3).map(v => (v /= 255) <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4));
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+  };
+  const bgOf = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || !n.textContent.trim() || el.closest('svg, script, style') || !el.checkVisibility()) continue;
+    const [hi, lo] = [lum(rgb(getComputedStyle(el).color)), lum(bgOf(el))].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    if (ratio < min) out.push([el.tagName + '.' + el.className, n.textContent.trim().slice(0, 40), ratio]);
+  }
+  return out;
+}
+"""
 
 
 def artifacts() -> Path:
@@ -246,6 +277,29 @@ def test_markup_in_a_question_is_shown_as_text(page, question: str, status: int)
     shown = page.locator("main").inner_text()
     assert (SCRIPT in shown) or (IMG in shown), "the markup is shown as the text it was"
     assert page.locator("#site-q").input_value() == question
+
+
+# ---- accessibility ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/ask?q=" + quote(LAY_QUESTION), "/drug/Norvasc", "/condition/tingling", "/sources", "/ask?q=hello"],
+)
+def test_text_contrast_and_the_skip_link(page, url: str) -> None:
+    _goto(page, url, 400 if url.endswith("hello") else 200)
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("a => a === document.activeElement") and skip.is_visible(), "Tab first reaches the skip link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    if url == "/":  # the suggestions too, one of them selected
+        page.get_by_label("Your question").press_sequentially("Norv", delay=20)
+        page.get_by_role("option").first.wait_for()
+        page.get_by_label("Your question").press("ArrowDown")
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    low = page.evaluate(_LOW_CONTRAST_JS, WCAG_AA)
+    assert not low, f"text below {WCAG_AA}:1 contrast: {low[:10]}"
 
 
 # ---- one screenshot per page ---------------------------------------------------------------------------------

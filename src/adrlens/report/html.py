@@ -101,24 +101,25 @@ def _runs(art: Article) -> list[tuple[str, list[Section], str]]:
     return out
 
 
+def article_context(art: Article, charts: dict[str, list[dict[str, Markup | str]]]) -> dict[str, Any]:
+    """What templates/article_body.html reads: the web app's answer page renders the same body in its layout."""
+    return {
+        "title": art.title,
+        "runs": _runs(art),
+        "footer": art.footer,
+        "anchors": art.anchors,
+        "grade": text(art.grade),
+        "grade_label": art.grade_label,
+        "grade_slug": grade_slug(art.grade),
+        "charts": charts,
+    }
+
+
 def render_article(art: Article, charts: dict[str, list[dict[str, Markup | str]]]) -> str:
     """A built article tree as one HTML document; `charts` is chart_figures(answer) (may be {})."""
     css = (TEMPLATES / "article.css").read_text(encoding="utf-8")
-    return (
-        _env()
-        .get_template("article.html")
-        .render(
-            title=art.title,
-            runs=_runs(art),
-            footer=art.footer,
-            anchors=art.anchors,
-            grade=text(art.grade),
-            grade_label=art.grade_label,
-            grade_slug=grade_slug(art.grade),
-            charts=charts,
-            css=Markup(css),  # our own file; autoescape would break quotes inside <style>
-        )
-    )
+    # css is our own file, passed as markup: autoescape would break quotes inside <style>.
+    return _env().get_template("article.html").render(**article_context(art, charts), css=Markup(css))
 
 
 def render_html(answer: Answer) -> str:

@@ -373,3 +373,13 @@ def test_links_keep_parameters_and_drop_defaults() -> None:
     assert wt.link("/drug/x", wt.TableParams(sort="eb05"), "eb05") == "/drug/x"
     with pytest.raises(wt.BadParameter, match="labelled"):
         wt.read_params({"labelled": "maybe"}, DRUG_SORTS, "eb05", 500)
+
+
+def test_unknown_page_is_html_for_a_browser_and_problem_json_for_a_program(client) -> None:
+    page = client.get("/no/such/page", headers={"accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "no page at /no/such/page" in page.text and "Traceback" not in page.text
+    program = client.get("/no/such/page", headers={"accept": "application/json"})
+    assert program.status_code == 404 and program.headers["content-type"] == "application/problem+json"
+    api = client.get("/api/v1/nope", headers={"accept": "text/html"})  # under the API: always problem+json
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

@@ -16,15 +16,16 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adrlens import __version__
 from adrlens.report import SCHEMA_PATH
 from adrlens.serve import web
 from adrlens.serve.api import router as api_router
-from adrlens.serve.problems import HANDLERS, PROBLEM_TYPE
+from adrlens.serve.problems import HANDLERS, PROBLEM_TYPE, on_http_error
 from adrlens.serve.service import Service
 from adrlens.serve.settings import API_PREFIX, ServeSettings
 
@@ -188,6 +189,24 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return build
 
 
+_MACHINE_PATHS = (API_PREFIX + "/", "/openapi.json", "/docs-assets/", "/static/")
+
+
+async def _http_error_for_client(request: Request, exc: Exception) -> Response:
+    """A 404 or 405 outside the API is an HTML page for a browser (it asks for text/html) and problem+json for
+    a program, as under /api/v1."""
+    path = request.url.path
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if wants_html and not path.startswith(_MACHINE_PATHS) and isinstance(exc, StarletteHTTPException):
+        message = (
+            f"There is no page at {path}. Start again from the search box."
+            if exc.status_code == 404
+            else f"{request.method} is not allowed at {path}."
+        )
+        return web.error_page(exc.status_code, message)
+    return await on_http_error(request, exc)
+
+
 def create_app(settings: ServeSettings | None = None, service: Service | None = None) -> FastAPI:
     """The app for a store (the Service is built now: the store is opened and the vocabularies loaded)."""
     settings = settings or ServeSettings()
@@ -203,6 +222,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
     app.state.service = service or Service(settings)
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_for_client)
     app.include_router(api_router, prefix=API_PREFIX, tags=["api"])
     app.include_router(web.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

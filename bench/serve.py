@@ -514,4 +514,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # the server has been stopped by then (the finally in server())
+        raise SystemExit("interrupted: no result written") from None

@@ -443,3 +443,24 @@ def test_serve_refuses_a_taken_port(real_store: Path) -> None:
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert lines[0].startswith("error: cannot listen on") and str(port) in lines[0] and "--port" in lines[0]
+
+
+def test_a_full_answer_queue_is_503_with_retry_after_and_cached_answers_still_come(real_store: Path) -> None:
+    # No room for new questions at all: every uncached question is refused, a cached one is served.
+    settings = ServeSettings(store=real_store, engines=1, pending_per_engine=0)
+    app = create_app(settings)
+    svc = app.state.service
+    try:
+        with TestClient(app, raise_server_exceptions=False) as c:
+            svc.answer(QUESTION)  # computed directly, into the cache
+            cached = c.get("/api/v1/answer", params={"q": QUESTION})
+            assert cached.status_code == 200 and cached.json()["question"] == QUESTION
+            busy = c.get("/api/v1/answer", params={"q": "Can warfarin cause bleeding?"})
+            body = problem(busy, 503)
+            assert busy.headers["retry-after"] == str(body["retry_after"]) and body["retry_after"] > 0
+            assert "ask again" in body["detail"]
+            page = c.get("/ask", params={"q": "Can warfarin cause bleeding?"})
+            assert page.status_code == 503 and page.headers["retry-after"]
+            assert page.headers["content-type"].startswith("text/html")
+    finally:
+        svc.close()

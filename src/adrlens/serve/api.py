@@ -59,7 +59,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "Request body too large", **_PROBLEM},
     422: {"description": "Invalid parameters", **_PROBLEM},
     500: {"description": "Internal error (with an id to quote)", **_PROBLEM},
-    503: {"description": "The store cannot be read (the problem names the command that rebuilds it)", **_PROBLEM},
+    503: {
+        "description": "The store cannot be read (the problem names the command that rebuilds it), or too many new "
+        "questions are waiting (Retry-After says when to ask again)",
+        **_PROBLEM,
+    },
 }
 
 

@@ -181,6 +181,7 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 "suggestions": {"type": "array", "items": {"type": "string"}},
                 "errors": {"type": "array", "items": {"type": "object"}},
                 "error_id": {"type": "string"},
+                "retry_after": {"type": "integer"},
             },
         }
         app.openapi_schema = doc

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adrlens.errors import AdrlensError, ResolutionError, StoreError
+from adrlens.serve.service import Busy
 
 PROBLEM_TYPE = "application/problem+json"
 TYPE_BASE = "https://adrlens.invalid/problems/"  # problem types are names, not pages to fetch
@@ -30,7 +31,7 @@ _TITLES = {
     413: "Request body too large",
     422: "Invalid parameters",
     500: "Internal error",
-    503: "Store unavailable",
+    503: "Service unavailable",
 }
 _STATUS_OF_KIND = {
     ResolutionError.UNREADABLE: 400,
@@ -48,7 +49,12 @@ class Problem(Exception):
 
 
 def problem_response(
-    status: int, detail: str, instance: str | None = None, kind: str | None = None, **extra: Any
+    status: int,
+    detail: str,
+    instance: str | None = None,
+    kind: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     slug = kind or _TITLES.get(status, "error").lower().replace(" ", "-")
     body = {
@@ -59,7 +65,7 @@ def problem_response(
         **({"instance": instance} if instance else {}),
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
 def _path(request: Request) -> str:
@@ -76,6 +82,9 @@ async def on_adrlens_error(request: Request, exc: Exception) -> JSONResponse:
         status = _STATUS_OF_KIND.get(exc.kind, 400)
         extra = {"choices": exc.candidates} if status == 409 else {"suggestions": exc.candidates}
         return problem_response(status, str(exc), _path(request), exc.kind, **extra)
+    if isinstance(exc, Busy):
+        headers = {"Retry-After": str(exc.retry_after)}
+        return problem_response(503, str(exc), _path(request), "busy", headers=headers, retry_after=exc.retry_after)
     if isinstance(exc, StoreError):
         return problem_response(503, str(exc), _path(request), "store-unavailable")
     return problem_response(400, str(exc), _path(request), "bad-request")

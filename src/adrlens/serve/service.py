@@ -26,11 +26,11 @@ from typing import Any
 
 from adrlens import __version__, lookup
 from adrlens.engine import Engine
-from adrlens.errors import ResolutionError
+from adrlens.errors import AdrlensError, ResolutionError
 from adrlens.jsonsafe import json_safe
 from adrlens.model import Answer
 from adrlens.report import render_html
-from adrlens.serve.settings import ServeSettings
+from adrlens.serve.settings import RETRY_AFTER_S, ServeSettings
 from adrlens.signals.pair import trend
 from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
@@ -40,6 +40,14 @@ from adrlens.vocab.resolve import condition_vocabulary, drug_vocabulary, resolve
 
 SUGGEST_KINDS = ("drug", "brand", "vaccine", "condition", "lay term", "reported term")
 _WORD = re.compile(r"[a-z0-9]+")
+
+
+class Busy(AdrlensError):
+    """Too many new questions are waiting for an engine: come back in `retry_after` seconds (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after: int = RETRY_AFTER_S) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,31 @@ class Suggestion:
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "kind": self.kind, "means": self.means, "cases": self.cases}
+
+
+class _SuggestIndex:
+    """Autocomplete entries sorted by key, and every later word of a key sorted with its entry: a prefix is
+    two binary searches, not a scan (the names run to some 18,000)."""
+
+    def __init__(self, entries: dict[str, Suggestion]) -> None:
+        items = sorted(entries.items())
+        self.keys = [k for k, _ in items]
+        self.entries = [e for _, e in items]
+        words = sorted((w, i) for i, k in enumerate(self.keys) for w in set(_WORD.findall(k)[1:]))
+        self.words = [w for w, _ in words]
+        self.word_entry = [i for _, i in words]
+
+    def _range(self, keys: list[str], prefix: str, cap: int) -> range:
+        lo = bisect.bisect_left(keys, prefix)
+        hi = bisect.bisect_left(keys, prefix + "\uffff", lo)
+        return range(lo, min(hi, lo + cap))
+
+    def starting(self, prefix: str, cap: int = 500) -> list[Suggestion]:
+        return [self.entries[i] for i in self._range(self.keys, prefix, cap)]
+
+    def word_starting(self, prefix: str, cap: int = 500) -> list[Suggestion]:
+        idx = dict.fromkeys(self.word_entry[j] for j in self._range(self.words, prefix, cap))
+        return [self.entries[i] for i in idx]
 
 
 class _AnswerCache:
@@ -103,7 +136,7 @@ class Service:
         self._pool = ThreadPoolExecutor(max_workers=max(1, settings.engines), thread_name_prefix="adrlens-answer")
         self._inflight: dict[tuple, asyncio.Future] = {}  # one computation per question, however many ask it
         self._suggest_lock = threading.Lock()
-        self._suggest_index: list[tuple[str, Suggestion]] | None = None
+        self._suggest_index: _SuggestIndex | None = None
         self.warm()
 
     def close(self) -> None:
@@ -161,6 +194,12 @@ class Service:
             return item
         pending = self._inflight.get(key)
         if pending is None:
+            limit = self.settings.pending_per_engine * max(1, self.settings.engines)
+            if len(self._inflight) >= limit:
+                raise Busy(
+                    f"{len(self._inflight)} new questions are being answered; ask again in a few seconds "
+                    "(questions asked before are answered at once)."
+                )
             loop = asyncio.get_running_loop()
             pending = asyncio.ensure_future(
                 loop.run_in_executor(self._pool, self._compute, key, question, drug, condition, scope)
@@ -258,15 +297,15 @@ class Service:
         )
 
     # -- autocomplete --------------------------------------------------------------------------------------
-    def _suggestions(self) -> list[tuple[str, Suggestion]]:
+    def _suggestions(self) -> _SuggestIndex:
         with self._suggest_lock:
             if self._suggest_index is None:
                 self._suggest_index = self._build_suggestions()
             return self._suggest_index
 
-    def _build_suggestions(self) -> list[tuple[str, Suggestion]]:
-        """(lower-case key, entry) sorted by key: every drug and vaccine the store holds with its brands, and
-        every catalogue concept with its lay synonyms and every PT the reports hold."""
+    def _build_suggestions(self) -> _SuggestIndex:
+        """Every drug and vaccine the store holds with its brands, and every catalogue concept with its lay
+        synonyms and every PT the reports hold, by lower-case key."""
         from adrlens.vocab.vaccines import all_vaccine_names
 
         drugs, pts = screening.store_names(self.con)
@@ -297,7 +336,7 @@ class Service:
                 add(s, "lay term", concept.name, n)
         for pt, n in pts.items():
             add(cvocab.pt_display(pt), "reported term", pt, n)
-        return sorted(entries.items())
+        return _SuggestIndex(entries)
 
     def suggest(self, text: str, limit: int = 10, kinds: tuple[str, ...] = SUGGEST_KINDS) -> list[dict[str, Any]]:
         """Names starting with `text` (or with a word starting with it), most reported first."""
@@ -305,16 +344,11 @@ class Service:
         if not prefix:
             return []
         index = self._suggestions()
-        keys = [k for k, _ in index]
-        i = bisect.bisect_left(keys, prefix)
-        starts: list[Suggestion] = []
-        while i < len(index) and index[i][0].startswith(prefix) and len(starts) < 500:
-            starts.append(index[i][1])
-            i += 1
-        found = {s.text.lower() for s in starts}
+        starts = index.starting(prefix)
         words: list[Suggestion] = []
         if len(starts) < limit and len(prefix) >= 3:  # "neuropathy" finds "peripheral neuropathy" too
-            words = [s for k, s in index if k not in found and any(w.startswith(prefix) for w in _WORD.findall(k)[1:])]
+            found = {id(e) for e in starts}
+            words = [e for e in index.word_starting(prefix) if id(e) not in found]
         ranked = sorted(starts, key=lambda s: -s.cases) + sorted(words, key=lambda s: -s.cases)
         return [s.to_dict() for s in ranked if s.kind in kinds][:limit]
 

@@ -17,6 +17,7 @@ probably meant; anything unexpected is a 500 page with an id to quote, never a t
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import uuid
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from adrlens.report.html import TEMPLATES as ARTICLE_TEMPLATES
 from adrlens.report.html import article_context, chart_figures
 from adrlens.serve import web_tables as wt
 from adrlens.serve.api import NAME_CHARS
-from adrlens.serve.service import Service
+from adrlens.serve.service import Busy, Service
 from adrlens.sources import registry
 from adrlens.store import queries
 from adrlens.store.screening import CONDITION_SORTS, DRUG_SORTS
@@ -139,26 +140,44 @@ def resolution_page(err: ResolutionError, links: list[tuple[str, str]], **contex
     return error_page(status, str(err), links, links_heading=heading, **context)
 
 
-def html_errors(route: Callable[..., Response]) -> Callable[..., Response]:
-    """A page route whose failures are HTML pages: a wrong parameter 422, a missing store 503, anything else
-    500 with an id (the traceback goes to the server log only)."""
+def _page_error(e: Exception) -> Response:
+    if isinstance(e, wt.BadParameter):
+        return error_page(422, f"{e} Fix the address, or start again from the search box.")
+    if isinstance(e, Busy):
+        page = error_page(503, str(e))
+        page.headers["Retry-After"] = str(e.retry_after)
+        return page
+    if isinstance(e, StoreError):
+        return error_page(503, str(e))
+    ref = uuid.uuid4().hex[:12]
+    log.exception("unexpected error %s on a page", ref)
+    return error_page(
+        500,
+        f"adrlens could not show this page (error id {ref}, in the server log). Try again; if it keeps "
+        "happening, report the id and the address.",
+    )
+
+
+def html_errors(route: Callable[..., Any]) -> Callable[..., Any]:
+    """A page route (plain or async) whose failures are HTML pages: a wrong parameter 422, a missing store or
+    a full answer queue 503, anything else 500 with an id (the traceback goes to the server log only)."""
+    if inspect.iscoroutinefunction(route):
+
+        @functools.wraps(route)
+        async def awaited(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return await route(*args, **kwargs)
+            except Exception as e:
+                return _page_error(e)
+
+        return awaited
 
     @functools.wraps(route)
     def wrapped(*args: Any, **kwargs: Any) -> Response:
         try:
             return route(*args, **kwargs)
-        except wt.BadParameter as e:
-            return error_page(422, f"{e} Fix the address, or start again from the search box.")
-        except StoreError as e:
-            return error_page(503, str(e))
-        except Exception:
-            ref = uuid.uuid4().hex[:12]
-            log.exception("unexpected error %s on a page", ref)
-            return error_page(
-                500,
-                f"adrlens could not show this page (error id {ref}, in the server log). Try again; if it keeps "
-                "happening, report the id and the address.",
-            )
+        except Exception as e:
+            return _page_error(e)
 
     return wrapped
 
@@ -217,7 +236,7 @@ def _check_length(value: str | None, name: str, limit: int) -> None:
 
 @router.get("/ask", response_class=HTMLResponse)
 @html_errors
-def ask(
+async def ask(
     request: Request, q: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"
 ) -> Response:
     svc = service(request)
@@ -238,7 +257,7 @@ def ask(
             title="Ask a question",
         )
     try:
-        answer = svc.answer(q, drug=drug, condition=condition, scope=scope)
+        answer = (await svc.answer_item_async(q, drug, condition, scope))["answer"]
     except ResolutionError as e:
         return resolution_page(e, _alternatives(e, q, drug, condition, scope), search_q=asked)
     art = build_article(answer)

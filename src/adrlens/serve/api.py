@@ -88,6 +88,7 @@ class Health(BaseModel):
     built_at: str | None
     engines: int
     answer_cache: dict[str, int]
+    table_cache: dict[str, int]
 
 
 class SuggestionOut(BaseModel):
@@ -232,7 +233,7 @@ Term = Annotated[str | None, Query(max_length=NAME_CHARS, description="Only rows
 
 
 @router.get("/drugs/{drug}/signals", response_model=Table, responses=ERRORS, summary="A drug's signals")
-def drug_signals(
+async def drug_signals(
     request: Request,
     drug: Annotated[str, PathParam(min_length=1, max_length=NAME_CHARS, examples=[EXAMPLE_DRUG])],
     source: SourceKey | None = None,
@@ -245,15 +246,15 @@ def drug_signals(
     order: Order = "desc",
     page: Page = 1,
     per_page: PerPage = DEFAULT_PAGE_SIZE,
-) -> dict[str, Any]:
+) -> Response:
     """Every preferred term reported with the drug, per source: a, E, PRR/ROR/IC/EBGM with intervals, the
     signal rule's flag, labelled or not, and the class co-flags (same-class drugs flagged for the same term)."""
     q = _table_query(source, role, min_cases, signal_only, labelled, term, sort, order, page, per_page)
-    return {**service(request).drug_signals(drug, q), "page": page, "per_page": per_page}
+    return Response(await service(request).table_json_async("drug", drug, q), media_type="application/json")
 
 
 @router.get("/conditions/{condition}/drugs", response_model=Table, responses=ERRORS, summary="A condition's drugs")
-def condition_drugs(
+async def condition_drugs(
     request: Request,
     condition: Annotated[str, PathParam(min_length=1, max_length=NAME_CHARS, examples=[EXAMPLE_CONDITION])],
     scope: Scope = "narrow",
@@ -267,10 +268,11 @@ def condition_drugs(
     order: Order = "desc",
     page: Page = 1,
     per_page: PerPage = DEFAULT_PAGE_SIZE,
-) -> dict[str, Any]:
+) -> Response:
     """The drugs reported with the condition's preferred terms, each by its best pair (highest EB05)."""
     q = _table_query(source, role, min_cases, signal_only, labelled, term, sort, order, page, per_page)
-    return {**service(request).condition_drugs(condition, q, scope=scope), "page": page, "per_page": per_page}
+    body = await service(request).table_json_async("condition", condition, q, scope)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/trend", response_model=Trend, responses=ERRORS, summary="A pair's quarterly trend")

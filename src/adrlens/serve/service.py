@@ -19,7 +19,7 @@ import queue
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +131,7 @@ class Service:
             self._engines.put(Engine(self.store))
         self.con = db.connect(self.store)  # the tables' connection; each request takes its own cursor
         self._cache = _AnswerCache(settings.answer_cache_size)
+        self._tables = _AnswerCache(settings.table_cache_size)  # screening pages, by drug or condition and query
         # Answers are computed on a pool of one thread per engine: a request waiting for an engine waits as an
         # awaitable on the event loop, not as a blocked thread that would keep cached answers from being served.
         self._pool = ThreadPoolExecutor(max_workers=max(1, settings.engines), thread_name_prefix="adrlens-answer")
@@ -248,8 +249,37 @@ class Service:
         return json_safe({"drug": d.name, "pt": term, "source": source, "role": role, "points": points})
 
     # -- screening tables ----------------------------------------------------------------------------------
+    def _tabled(self, key: tuple, make: Callable[[], dict]) -> dict[str, Any]:
+        """A screening table's cache entry ({"table": ...}, later "json" too), made and kept on a miss (the store
+        never changes under a running server)."""
+        hit = self._tables.get(key)
+        if hit is None:
+            hit = {"table": make()}
+            self._tables.put(key, hit)
+        return hit
+
+    def _table_maker(self, kind: str, name: str, q: TableQuery, scope: str) -> tuple[tuple, Callable[[], dict]]:
+        if kind == "drug":
+            return ("drug", name, q), lambda: self._drug_signals(name, q)
+        return ("condition", name, q, scope), lambda: self._condition_drugs(name, q, scope)
+
+    async def table_json_async(self, kind: str, name: str, q: TableQuery, scope: str = "narrow") -> bytes:
+        """A drug's ("drug") or a condition's ("condition") table as JSON bytes: a cached page at once on the
+        event loop, a new one queried on a worker thread."""
+        key, make = self._table_maker(kind, name, q, scope)
+        hit = self._tables.get(key)
+        if hit is None:
+            hit = await asyncio.to_thread(self._tabled, key, make)
+        if "json" not in hit:
+            hit["json"] = json.dumps(hit["table"]).encode("utf-8")
+        return hit["json"]
+
     def drug_signals(self, drug: str, q: TableQuery) -> dict:
         """Every PT of a drug in the all-pairs table, with a, E, the measures, labelled or not, class co-flags."""
+        key, make = self._table_maker("drug", drug, q, "narrow")
+        return self._tabled(key, make)["table"]
+
+    def _drug_signals(self, drug: str, q: TableQuery) -> dict:
         d = resolve_drug(drug)
         cur = self.con.cursor()
         try:
@@ -262,6 +292,8 @@ class Service:
                 "drug": {"input": drug, "name": d.name, "kind": d.kind, "matched": d.matched},
                 "cases_by_source": cases,
                 "query": q.__dict__,
+                "page": q.offset // max(1, q.limit) + 1,
+                "per_page": q.limit,
                 "total": total,
                 "rows": rows,
                 "class_types": list(screening.CO_FLAG_CLASS_TYPES),
@@ -272,6 +304,10 @@ class Service:
 
     def condition_drugs(self, condition: str, q: TableQuery, scope: str = "narrow") -> dict:
         """The drugs with reports of a condition's PTs, each by its best pair (highest EB05)."""
+        key, make = self._table_maker("condition", condition, q, scope)
+        return self._tabled(key, make)["table"]
+
+    def _condition_drugs(self, condition: str, q: TableQuery, scope: str) -> dict:
         c = resolve_condition(condition, scope=scope)
         cur = self.con.cursor()
         try:
@@ -289,6 +325,8 @@ class Service:
                 "pts": list(c.pts),
                 "about": about,
                 "query": q.__dict__,
+                "page": q.offset // max(1, q.limit) + 1,
+                "per_page": q.limit,
                 "total": total,
                 "rows": rows,
                 "note": "Each drug's row is its pair with the condition's terms that has the highest EB05 in any "
@@ -392,4 +430,5 @@ class Service:
             "built_at": self.marker.get("built_at"),
             "engines": self.settings.engines,
             "answer_cache": self._cache.stats(),
+            "table_cache": self._tables.stats(),
         }

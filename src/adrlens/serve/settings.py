@@ -21,9 +21,10 @@ DEFAULT_PAGE_SIZE = 50
 MAX_SUGGESTIONS = 20
 # Finished answers kept in memory (JSON and the rendered page), by question: a repeated question is a lookup.
 ANSWER_CACHE_SIZE = 1024
+TABLE_CACHE_SIZE = 512  # pages of the screening tables
 # New questions waiting for an engine, per engine, before more are refused with 503 and Retry-After: an answer
 # takes seconds to compute, so a longer queue only computes answers for clients that have given up waiting.
-PENDING_PER_ENGINE = 8
+PENDING_PER_ENGINE = 4
 RETRY_AFTER_S = 5
 
 
@@ -46,4 +47,5 @@ class ServeSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     max_page_size: int = MAX_PAGE_SIZE
     answer_cache_size: int = ANSWER_CACHE_SIZE
+    table_cache_size: int = TABLE_CACHE_SIZE
     pending_per_engine: int = PENDING_PER_ENGINE

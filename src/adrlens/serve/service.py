@@ -356,6 +356,7 @@ class Service:
                 entries[key] = Suggestion(text, kind, means, cases)
 
         vocab = drug_vocabulary()
+        vocab.all_synonyms()  # brands of every drug below: one pass over the index
         vaccines = all_vaccine_names()
         for ing, n in drugs.items():
             if ing in vaccines:

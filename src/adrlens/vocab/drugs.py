@@ -207,6 +207,10 @@ def _paren_contents(name: str) -> list[str]:
     return [c for c in (clean_name(m) for m in _PAREN_RE.findall(name)) if c]
 
 
+_SYNONYM_METHODS = (M_UNII, M_NER)  # the index entries that are another name of one ingredient
+_SYN_OK = re.compile(r"^[a-z][a-z \-]{2,30}$")  # names a person would type: letters, no codes or chemistry
+
+
 @dataclass(frozen=True)
 class DrugMatch:
     """One candidate ingredient for a user's drug name (question understanding)."""
@@ -544,16 +548,26 @@ class DrugVocabulary:
     def synonyms(self, ingredient: str, limit: int = 40) -> list[str]:
         """Brand and other names of an ingredient, for display: US brands first, then substance synonyms."""
         ing = clean_name(ingredient)
+        if self._synonyms is not None:
+            mine = self._synonyms.get(ing, [])
+        else:
+            # One ingredient (an answer): one pass over the index for it, not the table of all (a second per
+            # process); a caller that wants many (the server's autocomplete) builds that with all_synonyms().
+            key = (ing,)
+            names = (n for n, (ings, m) in self._index.items() if ings == key and m in _SYNONYM_METHODS)
+            mine = sorted((n for n in names if _SYN_OK.match(n)), key=lambda n: (len(n), n))
+        brands = [b for b in self._brands.get(ing, []) if b != ing]
+        others = [n for n in mine if n not in brands]
+        return (brands + others)[:limit]
+
+    def all_synonyms(self) -> None:
+        """Build the synonyms of every ingredient at once (then synonyms() is a lookup)."""
         if self._synonyms is None:
-            ok = re.compile(r"^[a-z][a-z \-]{2,30}$")
             syn: dict[str, set[str]] = {}
             for name, (ings, method) in self._index.items():
-                if len(ings) == 1 and method in (M_UNII, M_NER) and ok.match(name):
+                if len(ings) == 1 and method in _SYNONYM_METHODS and _SYN_OK.match(name):
                     syn.setdefault(ings[0], set()).add(name)
             self._synonyms = {k: sorted(v, key=lambda n: (len(n), n)) for k, v in syn.items()}
-        brands = [b for b in self._brands.get(ing, []) if b != ing]
-        others = [n for n in self._synonyms.get(ing, []) if n not in brands]
-        return (brands + others)[:limit]
 
     def ingredients(self) -> Iterator[str]:
         """All canonical ingredient names."""

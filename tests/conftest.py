@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,39 @@ def live_server(real_store: Path, tmp_path_factory: pytest.TempPathFactory):
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# ---- the browser (tests/test_browser.py, tests/test_serve_browser.py) ------------------------------------
+# Chromium is Debian's (`apt-get install chromium`, or scripts/system-packages.sh); Playwright never downloads
+# a browser here. Without Chromium the browser tests skip, except under CI (env CI set), where they fail.
+
+
+def _chromium() -> str | None:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
+
+
+def _unavailable(why: str) -> None:
+    msg = f"{why}; install it with `sh scripts/system-packages.sh` (Debian package chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so the browser tests must run: {msg}", pytrace=False)
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, headless, one per test module."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the Python package playwright is not installed (pip install -e '.[dev]')")
+    exe = _chromium()
+    if exe is None:
+        _unavailable("Chromium is not installed (no `chromium` on PATH, no /usr/bin/chromium)")
+    args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=args, headless=True)
+        yield b
+        b.close()

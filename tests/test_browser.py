@@ -10,9 +10,7 @@ a browser here. Without Chromium the browser tests are skipped, except under CI 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -57,36 +55,6 @@ _ABOVE_FOLD_JS = """
 
 
 # ---- the browser ----------------------------------------------------------------------------------------
-
-
-def _chromium() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
-
-
-def _unavailable(why: str) -> None:
-    msg = f"{why}; install it with `sh scripts/system-packages.sh` (Debian package chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set, so the browser tests must run: {msg}", pytrace=False)
-    pytest.skip(msg)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the Python package playwright is not installed (pip install -e '.[dev]')")
-    exe = _chromium()
-    if exe is None:
-        _unavailable("Chromium is not installed (no `chromium` on PATH, no /usr/bin/chromium)")
-    args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=args, headless=True)
-        yield b
-        b.close()
 
 
 def _open(browser, path: Path, viewport: dict[str, int]):

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 
-from test_browser import JARGON, MOBILE, VIEWPORT, _above_fold_text, _check_contract, _chromium, _unavailable
+from test_browser import JARGON, MOBILE, VIEWPORT, _above_fold_text, _check_contract
 
 REPO = Path(__file__).resolve().parent.parent
 LAY_TYPED = "Can Norvasc cause pins and ne"
@@ -66,22 +66,6 @@ def artifacts() -> Path:
     out = Path(os.environ.get("ADRLENS_ARTIFACTS") or REPO / "build" / "artifacts" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the Python package playwright is not installed (pip install -e '.[dev]')")
-    exe = _chromium()
-    if exe is None:
-        _unavailable("Chromium is not installed (no `chromium` on PATH, no /usr/bin/chromium)")
-    args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=args, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -320,11 +320,16 @@ def _trend_image(drug: str, pt: str, source: str, role: str) -> dict[str, str]:
 @html_errors
 def drug_lookup(name: str = "") -> Response:
     """The drug form on the home page: /drug?name=Norvasc goes to /drug/Norvasc."""
+    return _lookup(name, drug_url, "Type a drug name, for example amlodipine or Norvasc.", "Which drug?")
+
+
+def _lookup(name: str, url: Callable[[str], str], prompt: str, title: str) -> Response:
+    """A name typed into a form -> its page (303), or the page asking for one."""
     name = " ".join(name.split())
     if not name:
-        return error_page(400, "Type a drug name, for example amlodipine or Norvasc.", title="Which drug?")
+        return error_page(400, prompt, title=title)
     _check_length(name, "name", NAME_CHARS)
-    return RedirectResponse(drug_url(name), status_code=303)
+    return RedirectResponse(url(name), status_code=303)
 
 
 @router.get("/drug/{name:path}", response_class=HTMLResponse)
@@ -374,11 +379,9 @@ def drug_page(request: Request, name: str) -> Response:
 @router.get("/condition", response_class=HTMLResponse, include_in_schema=False)
 @html_errors
 def condition_lookup(name: str = "") -> Response:
-    name = " ".join(name.split())
-    if not name:
-        return error_page(400, "Type a condition, for example peripheral neuropathy or tingling.", title="Which one?")
-    _check_length(name, "name", NAME_CHARS)
-    return RedirectResponse(condition_url(name), status_code=303)
+    """The condition form: /condition?name=tingling goes to /condition/tingling."""
+    prompt = "Type a condition, for example peripheral neuropathy or tingling."
+    return _lookup(name, condition_url, prompt, "Which one?")
 
 
 @router.get("/condition/{name:path}", response_class=HTMLResponse)

@@ -84,23 +84,7 @@ def drug_signals(con: duckdb.DuckDBPyConnection, ingredient: str, q: TableQuery)
         WHERE ($signal_only = false OR signal) AND ($labelled IS NULL OR labelled = $labelled)
           AND ($term IS NULL OR contains(pt, $term))
         ORDER BY {_order(q, DRUG_SORTS, "pt, source")} LIMIT $limit OFFSET $offset"""
-    params = {
-        "ing": ingredient,
-        "role": q.role,
-        "src": q.source,
-        "min_a": q.min_cases,
-        "types": list(CO_FLAG_CLASS_TYPES),
-        "signal_only": q.signal_only,
-        "labelled": q.labelled,
-        "term": q.term.lower() if q.term else None,
-        "limit": q.limit,
-        "offset": q.offset,
-    }
-    rows = _rows(con.execute(sql, params))
-    total = rows[0]["_total"] if rows else _count_without_page(con, sql, params)
-    for r in rows:
-        r.pop("_total", None)
-    return int(total), rows
+    return _page(con, sql, q, ing=ingredient, types=list(CO_FLAG_CLASS_TYPES))
 
 
 def condition_drugs(con: duckdb.DuckDBPyConnection, pts: list[str], q: TableQuery) -> tuple[int, list[dict]]:
@@ -121,8 +105,13 @@ def condition_drugs(con: duckdb.DuckDBPyConnection, pts: list[str], q: TableQuer
         WHERE ($signal_only = false OR signal) AND ($labelled IS NULL OR labelled = $labelled)
           AND ($term IS NULL OR contains(drug, $term))
         ORDER BY {_order(q, CONDITION_SORTS, "drug")} LIMIT $limit OFFSET $offset"""
+    return _page(con, sql, q, pts=list(pts))
+
+
+def _page(con: duckdb.DuckDBPyConnection, sql: str, q: TableQuery, **table: Any) -> tuple[int, list[dict]]:
+    """Run a table's SQL with the query's filters and page (and the table's own parameters): (total, rows)."""
     params = {
-        "pts": list(pts),
+        **table,
         "role": q.role,
         "src": q.source,
         "min_a": q.min_cases,

@@ -356,6 +356,20 @@ class _Builder:
                     self._add(a, (ing,), M_DRUGBANK)
 
 
+_SYNONYM_METHODS = (M_UNII, M_NER)  # the index entries that are another name of one ingredient
+_SYN_OK = re.compile(r"^[a-z][a-z \-]{2,30}$")  # names a person would type: letters, no codes or chemistry
+
+
+def synonym_table(index: dict, only: str | None = None) -> dict[str, list[str]]:
+    """{ingredient: its other names (UNII and NER entries of it alone, as a person would type them), shortest
+    first}, from a built index; `only`: for that one ingredient."""
+    syn: dict[str, set[str]] = {}
+    for name, (ings, method) in index.items():
+        if len(ings) == 1 and (only is None or ings[0] == only) and method in _SYNONYM_METHODS and _SYN_OK.match(name):
+            syn.setdefault(ings[0], set()).add(name)
+    return {k: sorted(v, key=lambda n: (len(n), n)) for k, v in syn.items()}
+
+
 def cached_index(folder: Path, fingerprint: str, rebuild: bool = False) -> dict:
     """The index of `folder` (vocab/drugs): the pickle under config.cache_dir() when it is there and
     readable, else a fresh build that is written there (atomically) and replaces older builds."""

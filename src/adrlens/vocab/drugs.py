@@ -119,8 +119,7 @@ _UNSPECIFIED_RE = re.compile(r",? (?:unspecified form|unspecified)$")  # UNII: "
 _BIOSIMILAR_RE = re.compile(r"^(.+?)-[a-z]{4}$")  # FDA four-letter suffixes: infliximab-dyyb
 _WS_RE = re.compile(r"\s+")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# A name part shorter than this ("z" of "...;magnesium;z", cut off by a field limit) is no UNII substance
-# name (there one or two letters are element symbols, codes, protein abbreviations) nor a part of a list.
+# A shorter name part ("z" of "...;magnesium;z", cut off) is no substance name (element, code) nor list part.
 MIN_PART_CHARS = 3
 _OPEN_LIST_RE = re.compile(r"[\[(]([^\[\]()]*)$")
 _EDGE_JUNK = " .,;:*-_'\"`#?!"
@@ -205,10 +204,6 @@ def denoise(name: str) -> str:
 
 def _paren_contents(name: str) -> list[str]:
     return [c for c in (clean_name(m) for m in _PAREN_RE.findall(name)) if c]
-
-
-_SYNONYM_METHODS = (M_UNII, M_NER)  # the index entries that are another name of one ingredient
-_SYN_OK = re.compile(r"^[a-z][a-z \-]{2,30}$")  # names a person would type: letters, no codes or chemistry
 
 
 @dataclass(frozen=True)
@@ -548,26 +543,17 @@ class DrugVocabulary:
     def synonyms(self, ingredient: str, limit: int = 40) -> list[str]:
         """Brand and other names of an ingredient, for display: US brands first, then substance synonyms."""
         ing = clean_name(ingredient)
-        if self._synonyms is not None:
-            mine = self._synonyms.get(ing, [])
-        else:
-            # One ingredient (an answer): one pass over the index for it, not the table of all (a second per
-            # process); a caller that wants many (the server's autocomplete) builds that with all_synonyms().
-            key = (ing,)
-            names = (n for n, (ings, m) in self._index.items() if ings == key and m in _SYNONYM_METHODS)
-            mine = sorted((n for n in names if _SYN_OK.match(n)), key=lambda n: (len(n), n))
+        from adrlens.vocab.drug_index import synonym_table
+
+        table = self._synonyms if self._synonyms is not None else synonym_table(self._index, ing)
         brands = [b for b in self._brands.get(ing, []) if b != ing]
-        others = [n for n in mine if n not in brands]
-        return (brands + others)[:limit]
+        return (brands + [n for n in table.get(ing, []) if n not in brands])[:limit]
 
     def all_synonyms(self) -> None:
-        """Build the synonyms of every ingredient at once (then synonyms() is a lookup)."""
-        if self._synonyms is None:
-            syn: dict[str, set[str]] = {}
-            for name, (ings, method) in self._index.items():
-                if len(ings) == 1 and method in _SYNONYM_METHODS and _SYN_OK.match(name):
-                    syn.setdefault(ings[0], set()).add(name)
-            self._synonyms = {k: sorted(v, key=lambda n: (len(n), n)) for k, v in syn.items()}
+        """Build every ingredient's synonyms at once (about a second; synonyms() alone scans the index per call)."""
+        from adrlens.vocab.drug_index import synonym_table
+
+        self._synonyms = self._synonyms if self._synonyms is not None else synonym_table(self._index)
 
     def ingredients(self) -> Iterator[str]:
         """All canonical ingredient names."""

@@ -25,6 +25,7 @@ from adrlens.signals import rules
 from adrlens.signals.allpairs import prior_lines
 from adrlens.store import db, queries
 from adrlens.verdict import grade
+from adrlens.vocab.resolve import describe_condition
 from adrlens.wording import compose
 
 _ENGINES: dict[str, Engine] = {}
@@ -80,7 +81,7 @@ class Engine:
             pts=list(c.pts),
             narrow=narrow,
             broad=broad,
-            description=self._describe(c),
+            description=describe_condition(c),
         )
         q = EvidenceQuery(d.name, d.kind, c.label, tuple(narrow), tuple(broad))
         # The providers are independent: run them on separate cursors (DuckDB releases the GIL).
@@ -124,15 +125,6 @@ class Engine:
         from adrlens.vocab.drugs import DrugVocabulary
 
         return DrugVocabulary.load().synonyms(drug)[:6]
-
-    def _describe(self, c) -> dict | None:
-        from adrlens.vocab.resolve import condition_vocabulary
-
-        v = condition_vocabulary()
-        try:
-            return v.describe(v.concept(c.concept_id) if c.concept_id else c.label)
-        except Exception:  # a PT with no description is not an error for the answer
-            return None
 
     def _related(self, drug: str, label: str, narrow: list[str], broad: list[str], cur=None) -> dict:
         cur = cur or self.con.cursor()

@@ -77,6 +77,26 @@ def signal(
     return json_safe(out)
 
 
+def subgroup(
+    sex: str | None = None,
+    age_band: str | None = None,
+    reporter: str | None = None,
+    country: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> dict:
+    """The `subgroup` of signal() from an interface's options: only those given, the country code upper-case."""
+    given = {
+        "sex": sex,
+        "age_band": age_band,
+        "reporter_type": reporter,
+        "country": country.upper() if country else None,
+        "year_from": year_from,
+        "year_to": year_to,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
 # Subgroup keys and the report column each restricts.
 _SUBGROUP_COLUMNS = {"sex": "sex", "age_band": "age_band", "reporter_type": "reporter_type", "country": "country"}
 

@@ -48,9 +48,8 @@ def serve(
 
     path = _store(store)
     db.connect(path).close()  # a missing or incomplete store is refused now, with the command that builds it
-    settings = ServeSettings(store=path, host=host, port=port, workers=workers)
-    if engines:
-        settings = ServeSettings(store=path, host=host, port=port, workers=workers, engines=engines)
+    chosen = {"engines": engines} if engines else {}  # else the settings' default: one per core
+    settings = ServeSettings(store=path, host=host, port=port, workers=workers, **chosen)
     _check_port(host, port)
     if host not in (LOOPBACK, "localhost", "::1"):
         err.print(

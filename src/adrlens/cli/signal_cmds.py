@@ -45,21 +45,16 @@ def signal(
     from adrlens import lookup
     from adrlens.build import ensure_store
 
-    subgroup: dict = {
-        "sex": sex,
-        "age_band": age_band,
-        "reporter_type": reporter,
-        "country": country.upper() if country else None,
-    }
     if sex not in (None, "M", "F"):
         raise AdrlensError("--sex must be M or F")
+    year_from = year_to = None
     if years:
         try:
             lo, _, hi = years.partition("-")
-            subgroup["year_from"], subgroup["year_to"] = int(lo), int(hi or lo)
+            year_from, year_to = int(lo), int(hi or lo)
         except ValueError:
             raise AdrlensError("--years takes a year or a range: 2019 or 2015-2020") from None
-    subgroup = {k: v for k, v in subgroup.items() if v is not None}
+    subgroup = lookup.subgroup(sex, age_band, reporter, country, year_from, year_to)
 
     if scope not in ("narrow", "broad"):
         raise AdrlensError("--scope must be narrow or broad")

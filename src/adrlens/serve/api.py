@@ -14,6 +14,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from adrlens import lookup
 from adrlens.serve.problems import PROBLEM_TYPE, Problem
 from adrlens.serve.service import SUGGEST_KINDS, Service
 from adrlens.serve.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SUGGESTIONS
@@ -194,15 +195,7 @@ def signal(
 ) -> dict[str, Any]:
     """The 2x2, PRR, ROR, IC and EBGM of a drug and a condition in each report source, kept apart (the JSON of
     `adrlens signal --json`), with the subgroup options of the CLI."""
-    subgroup = {
-        "sex": sex,
-        "age_band": age_band,
-        "reporter_type": reporter,
-        "country": country.upper() if country else None,
-        "year_from": year_from,
-        "year_to": year_to,
-    }
-    subgroup = {k: v for k, v in subgroup.items() if v is not None}
+    subgroup = lookup.subgroup(sex, age_band, reporter, country, year_from, year_to)
     return service(request).signal(
         drug, condition, scope=scope, role=role, by=by, sources=list(source) if source else None, subgroup=subgroup
     )
@@ -212,7 +205,10 @@ def _table_query(
     source: str | None, role: str, min_cases: int, signal_only: bool, labelled: bool | None, term: str | None,
     sort: str, order: str, page: int, per_page: int,
 ) -> TableQuery:  # fmt: skip
-    return TableQuery(
+    return TableQuery.for_page(
+        page,
+        per_page,
+        order,
         source=source,
         role=role,
         min_cases=min_cases,
@@ -220,9 +216,6 @@ def _table_query(
         labelled=labelled,
         term=term or None,
         sort=sort,
-        descending=order == "desc",
-        offset=(page - 1) * per_page,
-        limit=per_page,
     )
 
 

@@ -33,7 +33,7 @@ _TITLES = {
     500: "Internal error",
     503: "Service unavailable",
 }
-_STATUS_OF_KIND = {
+STATUS_OF_KIND = {  # a ResolutionError kind -> its HTTP status (API and pages)
     ResolutionError.UNREADABLE: 400,
     ResolutionError.UNKNOWN: 404,
     ResolutionError.AMBIGUOUS: 409,
@@ -79,7 +79,7 @@ async def on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_adrlens_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ResolutionError):
-        status = _STATUS_OF_KIND.get(exc.kind, 400)
+        status = STATUS_OF_KIND.get(exc.kind, 400)
         extra = {"choices": exc.candidates} if status == 409 else {"suggestions": exc.candidates}
         return problem_response(status, str(exc), _path(request), exc.kind, **extra)
     if isinstance(exc, Busy):

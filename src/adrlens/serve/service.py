@@ -29,14 +29,19 @@ from adrlens.engine import Engine
 from adrlens.errors import AdrlensError, ResolutionError
 from adrlens.jsonsafe import json_safe
 from adrlens.model import Answer
-from adrlens.report import render_html
 from adrlens.serve.settings import RETRY_AFTER_S, ServeSettings
 from adrlens.signals.pair import trend
 from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
 from adrlens.store import db, queries, screening
 from adrlens.store.screening import TableQuery
-from adrlens.vocab.resolve import condition_vocabulary, drug_vocabulary, resolve_condition, resolve_drug
+from adrlens.vocab.resolve import (
+    condition_vocabulary,
+    describe_condition,
+    drug_vocabulary,
+    resolve_condition,
+    resolve_drug,
+)
 
 SUGGEST_KINDS = ("drug", "brand", "vaccine", "condition", "lay term", "reported term")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -89,7 +94,7 @@ class _SuggestIndex:
 
 
 class _AnswerCache:
-    """A bounded LRU of finished answers (the Answer, its JSON bytes, its HTML page), shared by threads."""
+    """A bounded LRU of finished work (an answer with its JSON bytes; a table page), shared by threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -123,13 +128,14 @@ class Service:
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
         self.store = settings.store
-        con = db.connect(self.store)  # StoreError, with the rebuild command, for a missing or incomplete store
-        self.marker = db.read_marker(con) or {}
-        con.close()
+        # StoreError, with the rebuild command, for a missing or incomplete store. The tables' connection: each
+        # request takes its own cursor.
+        self.con = db.connect(self.store)
+        self.marker = db.read_marker(self.con) or {}
+        self.report_sources = queries.sources_in_store(self.con)  # the store never changes under a running server
         self._engines: queue.Queue[Engine] = queue.Queue()
         for _ in range(max(1, settings.engines)):
             self._engines.put(Engine(self.store))
-        self.con = db.connect(self.store)  # the tables' connection; each request takes its own cursor
         self._cache = _AnswerCache(settings.answer_cache_size)
         self._tables = _AnswerCache(settings.table_cache_size)  # screening pages, by drug or condition and query
         # Answers are computed on a pool of one thread per engine: a request waiting for an engine waits as an
@@ -175,7 +181,7 @@ class Service:
     def _compute(self, key: tuple, question: str | None, drug: str | None, condition: str | None, scope: str):
         with self._engine() as eng:
             answer = eng.answer(question, drug=drug, condition=condition, scope=scope)
-        item = {"answer": answer, "json": json.dumps(answer.to_dict()).encode("utf-8"), "html": None}
+        item = {"answer": answer, "json": json.dumps(answer.to_dict()).encode("utf-8")}
         self._cache.put(key, item)
         return item
 
@@ -220,15 +226,6 @@ class Service:
         """The answer as `adrlens ask --format json` prints it (docs/answer.schema.json), UTF-8 bytes."""
         return self._answer_item(question, drug, condition, scope)["json"]
 
-    def answer_html(
-        self, question: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"
-    ) -> str:
-        """The self-contained article page (`ask --format html`), rendered once per cached answer."""
-        item = self._answer_item(question, drug, condition, scope)
-        if item["html"] is None:
-            item["html"] = render_html(item["answer"])
-        return item["html"]
-
     # -- one pair, every source ----------------------------------------------------------------------------
     def signal(self, drug: str, event: str, **options: Any) -> dict:
         """`adrlens signal --json` for a pair: options are those of lookup.signal (scope, role, by, sources,
@@ -238,7 +235,7 @@ class Service:
     def trend(self, drug: str, pt: str, source: str, role: str = "suspect") -> dict:
         """The cumulative quarterly 2x2 and measures of one (drug, PT) pair in one source."""
         d = resolve_drug(drug)
-        if source not in queries.sources_in_store(self.con):
+        if source not in self.report_sources:
             raise ResolutionError(f"source {source!r} is not in the store", kind=ResolutionError.UNKNOWN)
         term = pt.strip().lower()
         cur = self.con.cursor()
@@ -292,7 +289,7 @@ class Service:
                 "drug": {"input": drug, "name": d.name, "kind": d.kind, "matched": d.matched},
                 "cases_by_source": cases,
                 "query": q.__dict__,
-                "page": q.offset // max(1, q.limit) + 1,
+                "page": q.page,
                 "per_page": q.limit,
                 "total": total,
                 "rows": rows,
@@ -314,18 +311,14 @@ class Service:
             total, rows = screening.condition_drugs(cur, list(c.pts), q)
         finally:
             cur.close()
-        vocab = condition_vocabulary()
-        try:
-            about = vocab.describe(vocab.concept(c.concept_id) if c.concept_id else c.label)
-        except Exception:  # a PT without a description still has its table
-            about = None
+        about = describe_condition(c)
         return json_safe(
             {
                 "condition": {"input": condition, "label": c.label, "concept": c.concept_id, "scope": scope},
                 "pts": list(c.pts),
                 "about": about,
                 "query": q.__dict__,
-                "page": q.offset // max(1, q.limit) + 1,
+                "page": q.page,
                 "per_page": q.limit,
                 "total": total,
                 "rows": rows,

@@ -38,6 +38,7 @@ from adrlens.report.html import TEMPLATES as ARTICLE_TEMPLATES
 from adrlens.report.html import article_context, chart_figures
 from adrlens.serve import web_tables as wt
 from adrlens.serve.api import NAME_CHARS
+from adrlens.serve.problems import STATUS_OF_KIND
 from adrlens.serve.service import Busy, Service
 from adrlens.sources import registry
 from adrlens.store import queries
@@ -77,7 +78,6 @@ CONDITION_NOTE = (
     "Counts are reports, not patients. Each drug's row is its strongest pair with the condition's terms (the "
     "highest EB05 in any source); “Terms flagged” is how many of those terms the signal rule flags for it."
 )
-_STATUS_OF_KIND = {ResolutionError.UNREADABLE: 400, ResolutionError.UNKNOWN: 404, ResolutionError.AMBIGUOUS: 409}
 
 
 # ---- URLs and rendering -----------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def error_page(status: int, message: str, links: list[tuple[str, str]] | None = 
 
 def resolution_page(err: ResolutionError, links: list[tuple[str, str]], **context: Any) -> HTMLResponse:
     """A name or question that did not resolve: 400 unreadable, 404 unknown, 409 ambiguous (the choices)."""
-    status = _STATUS_OF_KIND.get(err.kind, 400)
+    status = STATUS_OF_KIND.get(err.kind, 400)
     heading = "Choose one" if status == 409 else "Did you mean"
     return error_page(status, str(err), links, links_heading=heading, **context)
 
@@ -451,7 +451,7 @@ def trend_chart(request: Request, drug: str = "", pt: str = "", source: str = ""
     try:
         data = service(request).trend(drug, pt, source, role)
     except ResolutionError as e:
-        return _svg_message(_STATUS_OF_KIND.get(e.kind, 400), title, str(e))
+        return _svg_message(STATUS_OF_KIND.get(e.kind, 400), title, str(e))
     except Exception:
         ref = uuid.uuid4().hex[:12]
         log.exception("unexpected error %s drawing a trend", ref)

@@ -46,16 +46,16 @@ class TableParams:
     role: str = "suspect"
 
     def query(self) -> TableQuery:
-        return TableQuery(
+        return TableQuery.for_page(
+            self.page,
+            self.per_page,
+            self.order,
             source=self.source or None,
             role=self.role,
             signal_only=self.signal_only,
             labelled=LABELLED[self.labelled],
             term=self.term or None,
             sort=self.sort,
-            descending=self.order == "desc",
-            offset=(self.page - 1) * self.per_page,
-            limit=self.per_page,
         )
 
 

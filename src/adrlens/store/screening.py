@@ -46,6 +46,16 @@ class TableQuery:
     offset: int = 0
     limit: int = 50
 
+    @classmethod
+    def for_page(cls, page: int, per_page: int, order: str = "desc", **filters: Any) -> TableQuery:
+        """The query of a 1-based page of `per_page` rows, sorted ascending ("asc") or descending ("desc")."""
+        return cls(descending=order == "desc", offset=(page - 1) * per_page, limit=per_page, **filters)
+
+    @property
+    def page(self) -> int:
+        """The 1-based page number of this query."""
+        return self.offset // max(1, self.limit) + 1
+
 
 def _order(q: TableQuery, allowed: tuple[str, ...], tie: str) -> str:
     if q.sort not in allowed:

@@ -312,6 +312,15 @@ def _resolve_condition(q: str, scope: str) -> ResolvedCondition:
     return ResolvedCondition(pt, None, (pt,), (pt,), (pt,), m.matched, m.method, m.score, pt)
 
 
+def describe_condition(c: ResolvedCondition) -> dict | None:
+    """What a resolved condition is (definition, sources, ontology facts), or None when nothing describes it."""
+    v = condition_vocabulary()
+    try:
+        return v.describe(v.concept(c.concept_id) if c.concept_id else c.label)
+    except Exception:  # a PT with no description is not an error for an answer or a page
+        return None
+
+
 def condition_suggestions(text: str, limit: int = 5) -> list[str]:
     """Catalogue concepts loosely similar to text (for "did you mean")."""
     from rapidfuzz import fuzz, process

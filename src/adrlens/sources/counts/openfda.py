@@ -49,6 +49,7 @@ from adrlens.sources.counts.base import (
     normalise_drug,
     normalise_event,
 )
+from adrlens.sources.online.cache import ResponseCache, now_iso
 
 OPENFDA_EVENT_URL = "https://api.fda.gov/drug/event.json"
 OPENFDA_URL_ENV = "ADRLENS_OPENFDA_URL"  # another endpoint (a mirror, a test server) instead of OPENFDA_EVENT_URL
@@ -168,6 +169,7 @@ class OpenFdaClient:
         period: tuple[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.api_key = api_key if api_key is not None else (os.environ.get("OPENFDA_API_KEY") or None)
         self.base_url = base_url or os.environ.get(OPENFDA_URL_ENV) or OPENFDA_EVENT_URL
@@ -188,6 +190,8 @@ class OpenFdaClient:
         self.requests_made = 0
         self._http = httpx.Client(transport=transport, timeout=net.default_timeout(), headers={"User-Agent": "adrlens"})
         self._totals: dict[str | None, int] = {}
+        self.cache = cache  # usable answers kept on disk with their date (adrlens.sources.online.cache)
+        self.fetched_at: list[str] = []  # when each answer used came from the network (cached or now)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -224,8 +228,25 @@ class OpenFdaClient:
         self.requests_made += 1
 
     # -- HTTP ---------------------------------------------------------------------------------------------
-    def _get(self, params: dict[str, str | int]) -> dict | None:
-        """One query -> parsed JSON, or None for openFDA's documented 'no matches' 404."""
+    def get_json(self, params: dict[str, str | int], url: str | None = None) -> dict | None:
+        """One query to `url` (default: the event endpoint) -> parsed JSON, or None for openFDA's documented
+        'no matches' 404. Served from the disk cache when it holds the answer; kept there when usable."""
+        url = url or self.base_url
+        if self.cache is not None:
+            kept = self.cache.get(url, params)
+            if kept is not None:
+                self.fetched_at.append(kept.fetched_at)
+                return kept.body
+        body = self._get(params, url)
+        if self.cache is not None:
+            self.fetched_at.append(self.cache.put(url, params, body))
+        else:
+            self.fetched_at.append(now_iso())
+        return body
+
+    def _get(self, params: dict[str, str | int], url: str | None = None) -> dict | None:
+        """One query over the network -> parsed JSON, or None for openFDA's documented 'no matches' 404."""
+        url = url or self.base_url
         if self.api_key:
             params = {**params, "api_key": self.api_key}
         what = f"search={params.get('search', '(all reports)')}" + (
@@ -238,7 +259,7 @@ class OpenFdaClient:
             self._throttle()
             deadline.extend(self._clock() - paused)  # waiting for our own rate limit is no network wait
             try:
-                resp, content = self._fetch(params, deadline)
+                resp, content = self._fetch(params, deadline, url)
             except httpx.TimeoutException as exc:
                 last = f"timed out ({type(exc).__name__})"
                 wait = self._backoff(attempt, None)
@@ -285,12 +306,14 @@ class OpenFdaClient:
             )
         raise OpenFdaError(f"openFDA kept failing for {what} ({last}).")  # pragma: no cover
 
-    def _fetch(self, params: dict[str, str | int], deadline: net.Deadline) -> tuple[httpx.Response, bytes]:
+    def _fetch(
+        self, params: dict[str, str | int], deadline: net.Deadline, url: str | None = None
+    ) -> tuple[httpx.Response, bytes]:
         """One GET within the deadline: its timeouts never reach past it, and an answer that trickles in
         past it is abandoned (httpx's read timeout alone restarts with every piece that arrives)."""
         if deadline.expired():
             raise httpx.ReadTimeout("deadline reached before the request")
-        with self._http.stream("GET", self.base_url, params=params, timeout=deadline.timeout()) as resp:
+        with self._http.stream("GET", url or self.base_url, params=params, timeout=deadline.timeout()) as resp:
             chunks = []
             for chunk in resp.iter_bytes():
                 chunks.append(chunk)
@@ -328,7 +351,7 @@ class OpenFdaClient:
         params: dict[str, str | int] = {"limit": 1}
         if search:
             params["search"] = search
-        body = self._get(params)
+        body = self.get_json(params)
         if body is None:
             value = 0
         else:
@@ -348,7 +371,7 @@ class OpenFdaClient:
         params: dict[str, str | int] = {"count": field, "limit": limit}
         if search:
             params["search"] = search
-        body = self._get(params)
+        body = self.get_json(params)
         if body is None:
             return CountResult(field, search, {}, truncated=False)
         rows = body.get("results")

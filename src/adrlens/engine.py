@@ -10,6 +10,7 @@ The engine keeps its vocabularies and a read-only store connection, so a warm an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,11 +19,13 @@ from adrlens import __version__
 from adrlens.action import action_for, drug_class_names
 from adrlens.build import ensure_store
 from adrlens.evidence import PROVIDERS, EvidenceQuery, EvidenceSettings
+from adrlens.evidence.online import summary as online_summary
 from adrlens.evidence.reports import chart_data, describe_sources
 from adrlens.model import Answer, ConditionInfo, DrugInfo, Evidence
 from adrlens.related import related
 from adrlens.signals import rules
 from adrlens.signals.allpairs import prior_lines
+from adrlens.sources.online.settings import OnlineSettings
 from adrlens.store import db, queries
 from adrlens.verdict import grade
 from adrlens.vocab.resolve import describe_condition
@@ -59,9 +62,16 @@ class Engine:
         return understand(question, drug=drug, condition=condition, scope=scope)
 
     def answer(
-        self, question: str | None = None, drug: str | None = None, condition: str | None = None, scope: str = "narrow"
+        self,
+        question: str | None = None,
+        drug: str | None = None,
+        condition: str | None = None,
+        scope: str = "narrow",
+        online: OnlineSettings | None = None,
     ) -> Answer:
+        """The answer; `online` also asks openFDA and PubMed (adrlens.evidence.online), named apart."""
         u = self.understand(question, drug, condition, scope)
+        settings = dataclasses.replace(self.settings, online=online) if online is not None else self.settings
         d, c = u.drug, u.condition
         narrow, broad = list(c.narrow), list(c.broad)
         drug_info = DrugInfo(
@@ -90,7 +100,7 @@ class Engine:
         with ThreadPoolExecutor(max_workers=3) as pool:
             related_future = pool.submit(self._related, d.name, c.label, narrow, broad, self.con.cursor())
             order = sorted(PROVIDERS, key=lambda p: p.__module__ not in _SCANS_REPORTS)
-            futures = {p: pool.submit(p, self.con.cursor(), q, self.settings) for p in order}
+            futures = {p: pool.submit(p, self.con.cursor(), q, settings) for p in order}
             ev: list[Evidence] = [e for p in PROVIDERS for e in futures[p].result()]
             related_block = related_future.result()
         charts = chart_data(self.con, q, self.settings, ev)
@@ -107,6 +117,7 @@ class Engine:
             methods=self._methods(),
             action=action.to_dict(),
             generated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            online=online_summary(ev, online),
         )
         # Every sentence a person reads is written once, by adrlens.wording; the headline is the short answer.
         answer.layers = compose(answer)
@@ -172,12 +183,12 @@ class Engine:
         }
 
 
-def answer(question: str, store: str | Path | None = None) -> Answer:
-    """Answer a free-text question (engine cached per store)."""
+def answer(question: str, store: str | Path | None = None, online: OnlineSettings | bool | None = None) -> Answer:
+    """Answer a free-text question (engine cached per store); `online=True` also asks openFDA and PubMed."""
     key = str(store or "")
     if key not in _ENGINES:
         _ENGINES[key] = Engine(store)
-    return _ENGINES[key].answer(question)
+    return _ENGINES[key].answer(question, online=OnlineSettings() if online is True else online or None)
 
 
 def answer_pair(drug: str, condition: str, store: str | Path | None = None) -> Answer:

@@ -11,8 +11,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from adrlens.jsonsafe import json_safe
+from adrlens.model_online import OnlineReportData, PubMedData
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 GRADES: tuple[str, ...] = (
     "established",  # listed on the drug's label (with frequency or in several label sources) and/or consistent studies
@@ -36,6 +37,8 @@ EvidenceKind = Literal[
     "challenge",
     "stimulated_reporting",
     "pgx",
+    "online_reports",
+    "online_literature",
 ]
 Direction = Literal["supports", "against", "neutral", "inverse", "not_available"]
 Strength = Literal["strong", "moderate", "weak", "none"]
@@ -85,6 +88,10 @@ class LabelData:
     placebo_text: str | None = None  # "oedema: 14.6% (placebo 10.8%)", for the rates compared
     sources_listing_narrow: int = 0
     safety_change: dict[str, Any] | None = None
+    # A label read online (openFDA): {status, reason, set_id, effective_date, brand_names, fetched_at, from_cache,
+    # mentions: [{pt, phrase, section, context, snippet}], context_mentions (pre-existing, contraindications)}.
+    online: dict[str, Any] | None = None
+    same_document_as: str | None = None  # the offline label source that holds an older copy of this label
 
 
 @dataclass
@@ -346,6 +353,8 @@ EvidenceData = (
     | IndicationData
     | ClassEffectData
     | PgxData
+    | OnlineReportData
+    | PubMedData
 )
 
 #: The data structure each evidence kind carries (checked in Evidence.__post_init__ and the schema test).
@@ -362,6 +371,8 @@ DATA_TYPES: dict[str, type] = {
     "indication": IndicationData,
     "class_effect": ClassEffectData,
     "pgx": PgxData,
+    "online_reports": OnlineReportData,
+    "online_literature": PubMedData,
 }
 
 
@@ -486,6 +497,9 @@ class Answer:
         }
     )
     layers: Layers = field(default_factory=Layers)  # what a person reads, plain words first
+    # Online sources (`--online`): {"requested", "sources": [{"name", "status", "reason", "fetched_at",
+    #  "from_cache"}], "summary"}; empty when not asked for.
+    online: dict[str, Any] = field(default_factory=dict)
     generated_at: str = ""
     schema_version: str = SCHEMA_VERSION
 

@@ -123,10 +123,17 @@ def _ids(records: list[Evidence]) -> list[str]:
     return [r.id for r in records]
 
 
+def _one_per_document(narrow: list[Evidence]) -> list[Evidence]:
+    """The current label read online and the older offline copy of the same label are one label source, not
+    two that agree: the current one stands for both."""
+    current = {e.data.same_document_as for e in narrow if e.data.same_document_as}
+    return [e for e in narrow if e.source not in current]
+
+
 def _label_line(labels: list[Evidence]) -> tuple[Line, list[Evidence], bool]:
     """The label line from the narrow listings; also the broad-only listings and whether every narrow
     listing sits among events of uncertain causality."""
-    narrow = [e for e in labels if e.direction == "supports" and e.data.listed_narrow_pts]
+    narrow = _one_per_document([e for e in labels if e.direction == "supports" and e.data.listed_narrow_pts])
     broad_only = [e for e in labels if e.direction == "supports" and not e.data.listed_narrow_pts]
     if not narrow:
         return Line("label"), broad_only, False

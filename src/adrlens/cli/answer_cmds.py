@@ -33,6 +33,13 @@ def ask(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
     scope: Annotated[str, typer.Option(help="narrow or broad set of the condition's preferred terms.")] = "narrow",
     store: StoreOpt = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Also ask openFDA (FAERS counts, current label) and PubMed.")
+    ] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="With --online: refetch, do not read the cache.")] = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="With --online: seconds each online query may take.")
+    ] = None,
 ) -> None:
     """Answer "Can DRUG cause CONDITION?" with a graded, sourced article (Markdown, HTML or JSON)."""
     from adrlens.vocab.question import understand
@@ -52,10 +59,21 @@ def ask(
 
     with build_progress("building the store from the shared data (first run only)") as progress:
         engine = Engine(store, progress=progress)
+    if (refresh or timeout is not None) and not online:
+        raise AdrlensError("--refresh and --timeout apply to the online sources: add --online.")
+    settings = None
+    if online:
+        from adrlens.sources import net
+        from adrlens.sources.online.settings import OnlineSettings
+
+        seconds = net.deadline_seconds(timeout) if timeout is not None else None  # a bad --timeout: one clear line
+        settings = OnlineSettings(timeout=seconds, refresh=refresh)
     try:
-        answer = engine.answer(question, drug=drug, condition=condition, scope=scope)
+        answer = engine.answer(question, drug=drug, condition=condition, scope=scope, online=settings)
     finally:
         engine.close()
+    if answer.online:
+        err.print(answer.online["summary"], highlight=False, soft_wrap=True)
     if fmt == "json":
         text = json.dumps(answer.to_dict(), indent=2) + "\n"
     elif fmt == "html":

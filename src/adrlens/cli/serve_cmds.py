@@ -38,6 +38,9 @@ def serve(
     engines: Annotated[
         int | None, typer.Option(min=1, max=64, help="Answers computed at once per process (default: cores).")
     ] = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Let answers ask openFDA and PubMed (requests with online=true).")
+    ] = False,
 ) -> None:
     """Serve the JSON API (/api/v1, OpenAPI at /openapi.json, docs at /docs) and the web app (/)."""
     import uvicorn
@@ -49,7 +52,7 @@ def serve(
     path = _store(store)
     db.connect(path).close()  # a missing or incomplete store is refused now, with the command that builds it
     chosen = {"engines": engines} if engines else {}  # else the settings' default: one per core
-    settings = ServeSettings(store=path, host=host, port=port, workers=workers, **chosen)
+    settings = ServeSettings(store=path, host=host, port=port, workers=workers, online=online, **chosen)
     _check_port(host, port)
     if host not in (LOOPBACK, "localhost", "::1"):
         err.print(

@@ -11,6 +11,7 @@ from adrlens.evidence import (
     indication,
     label,
     literature,
+    online,
     pgx,
     reports,
     stimulated,
@@ -27,6 +28,7 @@ PROVIDERS: tuple[Provider, ...] = (
     classeffect.provide,
     stimulated.provide,
     pgx.provide,
+    online.provide,  # nothing unless the settings ask for the online sources
 )
 
 __all__ = ["PROVIDERS", "EvidenceQuery", "EvidenceSettings", "Provider"]

@@ -20,6 +20,7 @@ import duckdb
 
 from adrlens.model import Evidence
 from adrlens.signals.tables import Role, SignalSettings
+from adrlens.sources.online.settings import OnlineSettings
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class EvidenceSettings:
     """The exposure definition and population of every report count (a template for each source)."""
 
     signal: SignalSettings = field(default_factory=SignalSettings)
+    online: OnlineSettings | None = None  # ask the online sources too (`--online`); None: offline only
 
     @property
     def role(self) -> Role:

@@ -21,7 +21,7 @@ from adrlens.store.queries import label_listing, label_safety_change, label_sour
 
 # The label sources, as their readers name them in label_effect.source.
 LABEL_SOURCES = (sider.SOURCE, labels.SPL_SOURCE, labels.EU_SOURCE)
-WARNING_SECTIONS = frozenset({"boxed warning", "warnings and precautions"})
+WARNING_SECTIONS = labels.WARNING_SECTIONS
 
 # LABEL_STRENGTHS -> Evidence.strength.
 EVIDENCE_STRENGTH: dict[str, Strength] = {

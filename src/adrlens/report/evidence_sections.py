@@ -12,6 +12,7 @@ from typing import Any
 from adrlens.evidence.reports import expected_text, ratio_number
 from adrlens.jsonsafe import finite
 from adrlens.model import Answer, CountTableData, Evidence, LabelData, LiteratureData, ReportData
+from adrlens.model_online import OnlineReportData, PubMedData
 from adrlens.report.charts import num
 from adrlens.report.doc import (
     NA,
@@ -47,6 +48,7 @@ EVIDENCE_ORDER: list[tuple[str, tuple[str, ...], str]] = [
     ("temporality", ("temporality",), "Time to onset"),
     ("challenge", ("challenge",), "Stopping and restarting (dechallenge, rechallenge)"),
     ("inverse", ("inverse",), "Fewer reports than expected"),
+    ("online", ("online_reports", "online_literature"), "Online sources (openFDA, PubMed)"),
 ]
 ALWAYS_SHOWN = {"label", "literature", "reports", "confounding"}
 
@@ -180,6 +182,29 @@ def _reports_blocks(evs: list[Evidence], has_measures_chart: bool, condition: st
     return blocks
 
 
+def _online_blocks(evs: list[Evidence]) -> list[Block]:
+    """Each online record's finding; openFDA's unit and per-term counts; PubMed's top articles, linked."""
+    items: list[list[Seg]] = []
+    for ev in evs:
+        segs = [T(text(ev.finding))]
+        d = ev.data
+        if isinstance(d, OnlineReportData) and d.status == "counted":
+            per = [f"{text(r['pt'])} {fmt_count(r['a'])}" for r in d.by_pt]
+            if per:
+                segs.append(T(f" Reports by term: {', '.join(per)}."))
+            segs.append(T(f" {d.unit_note}"))
+        if isinstance(d, PubMedData) and d.top:
+            segs.append(T(" Top articles: "))
+            for i, art in enumerate(d.top):
+                if i:
+                    segs.append(T("; "))
+                segs += [T(f"{text(art['title'])} ({text(art.get('year'))}), "), pubmed(art["pmid"])]
+            segs.append(T("."))
+        segs.append(cite(ev))
+        items.append(segs)
+    return [bullets(items, [ev.id for ev in evs])]
+
+
 def _simple_blocks(evs: list[Evidence]) -> list[Block]:
     return [bullets([[T(text(ev.finding)), cite(ev)] for ev in evs], [ev.id for ev in evs])]
 
@@ -222,6 +247,8 @@ def evidence_sections(a: Answer) -> list[Section]:
                 if evs
                 else [para(T(f"A check for indication, co-morbidity or co-medication is {NA} for this question."))]
             )
+        elif key == "online":
+            sec.blocks = _online_blocks(evs)
         elif key == "inverse":
             sec.blocks = [*_simple_blocks(evs), para(T(INVERSE_CAVEAT), cls="caveat")]
         else:

@@ -47,6 +47,9 @@ QuestionQ = Annotated[
         examples=[EXAMPLE_QUESTION],
     ),
 ]
+OnlineQ = Annotated[
+    bool, Query(description="Also ask openFDA and PubMed; needs a server started with `adrlens serve --online`.")
+]
 DrugQ = Annotated[str | None, Query(max_length=NAME_CHARS, description="The drug (brand, generic, salt, vaccine).")]
 ConditionQ = Annotated[str | None, Query(max_length=NAME_CHARS, description="The condition (medical or lay words).")]
 Page = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number.")]
@@ -80,6 +83,7 @@ class AnswerRequest(BaseModel):
     drug: str | None = Field(None, max_length=NAME_CHARS)
     condition: str | None = Field(None, max_length=NAME_CHARS)
     scope: Scope = "narrow"
+    online: bool = Field(False, description="Also ask openFDA and PubMed (a server started with --online).")
 
 
 class Health(BaseModel):
@@ -147,7 +151,9 @@ class Trend(BaseModel):
     points: list[dict[str, Any]]
 
 
-async def _answer_response(svc: Service, question: str | None, drug: str | None, condition: str | None, scope: str):
+async def _answer_response(
+    svc: Service, question: str | None, drug: str | None, condition: str | None, scope: str, online: bool = False
+):
     if not (question and question.strip()) and not (drug and condition):
         raise Problem(
             400,
@@ -155,7 +161,7 @@ async def _answer_response(svc: Service, question: str | None, drug: str | None,
             "(drug=amlodipine&condition=tingling).",
             kind="unreadable",
         )
-    item = await svc.answer_item_async(question or None, drug or None, condition or None, scope)
+    item = await svc.answer_item_async(question or None, drug or None, condition or None, scope, online)
     return Response(item["json"], media_type="application/json")
 
 
@@ -165,16 +171,23 @@ ANSWER_OK = {200: {"description": "The answer (docs/answer.schema.json)", "conte
 
 @router.get("/answer", responses={**ANSWER_OK, **ERRORS}, response_class=Response, summary="Answer a question")
 async def answer(
-    request: Request, q: QuestionQ = None, drug: DrugQ = None, condition: ConditionQ = None, scope: Scope = "narrow"
+    request: Request,
+    q: QuestionQ = None,
+    drug: DrugQ = None,
+    condition: ConditionQ = None,
+    scope: Scope = "narrow",
+    online: OnlineQ = False,
 ) -> Response:
     """A graded, sourced answer to "Can DRUG cause CONDITION?": the same JSON as `adrlens ask --format json`."""
-    return await _answer_response(service(request), q, drug, condition, scope)
+    return await _answer_response(service(request), q, drug, condition, scope, online)
 
 
 @router.post("/answer", responses={**ANSWER_OK, **ERRORS}, response_class=Response, summary="Answer (JSON body)")
 async def answer_post(request: Request, body: Annotated[AnswerRequest, Body()]) -> Response:
     """The same answer, for a question sent as a JSON body (at most 16 KiB)."""
-    return await _answer_response(service(request), body.question, body.drug, body.condition, body.scope)
+    return await _answer_response(
+        service(request), body.question, body.drug, body.condition, body.scope, body.online
+    )
 
 
 @router.get("/signal", response_model=Signal, responses=ERRORS, summary="One pair in every report source")

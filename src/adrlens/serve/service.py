@@ -33,6 +33,7 @@ from adrlens.serve.settings import RETRY_AFTER_S, ServeSettings
 from adrlens.signals.pair import trend
 from adrlens.signals.tables import SignalSettings
 from adrlens.sources import registry
+from adrlens.sources.online.settings import OnlineSettings
 from adrlens.store import db, queries, screening
 from adrlens.store.screening import TableQuery
 from adrlens.vocab.resolve import (
@@ -53,6 +54,10 @@ class Busy(AdrlensError):
     def __init__(self, message: str, retry_after: int = RETRY_AFTER_S) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class OnlineNotEnabled(AdrlensError):
+    """An answer with online sources asked of a server started without --online (HTTP 400)."""
 
 
 @dataclass(frozen=True)
@@ -174,13 +179,17 @@ class Service:
 
     # -- answers -------------------------------------------------------------------------------------------
     @staticmethod
-    def _key(question: str | None, drug: str | None, condition: str | None, scope: str) -> tuple:
+    def _key(question: str | None, drug: str | None, condition: str | None, scope: str, online: bool = False) -> tuple:
         # Case is kept: the answer repeats the question as asked.
-        return (" ".join((question or "").split()), drug, condition, scope)
+        return (" ".join((question or "").split()), drug, condition, scope, online)
 
-    def _compute(self, key: tuple, question: str | None, drug: str | None, condition: str | None, scope: str):
+    def _compute(
+        self, key: tuple, question: str | None, drug: str | None, condition: str | None, scope: str, online: bool = False
+    ):
         with self._engine() as eng:
-            answer = eng.answer(question, drug=drug, condition=condition, scope=scope)
+            # Online answers come from the disk cache of the services' answers after the first ask.
+            settings = OnlineSettings() if online else None
+            answer = eng.answer(question, drug=drug, condition=condition, scope=scope, online=settings)
         item = {"answer": answer, "json": json.dumps(answer.to_dict()).encode("utf-8")}
         self._cache.put(key, item)
         return item
@@ -191,11 +200,15 @@ class Service:
         return item if item is not None else self._compute(key, question, drug, condition, scope)
 
     async def answer_item_async(
-        self, question: str | None, drug: str | None, condition: str | None, scope: str = "narrow"
+        self, question: str | None, drug: str | None, condition: str | None, scope: str = "narrow", online: bool = False
     ) -> dict[str, Any]:
         """The cached answer at once, else computed on the answer pool; concurrent requests for the same
-        question share one computation (and its error)."""
-        key = self._key(question, drug, condition, scope)
+        question share one computation (and its error). `online` needs a server started with --online."""
+        if online and not self.settings.online:
+            raise OnlineNotEnabled(
+                "this server does not ask online sources; start it with `adrlens serve --online`, or leave out online"
+            )
+        key = self._key(question, drug, condition, scope, online)
         item = self._cache.get(key)
         if item is not None:
             return item
@@ -209,7 +222,7 @@ class Service:
                 )
             loop = asyncio.get_running_loop()
             pending = asyncio.ensure_future(
-                loop.run_in_executor(self._pool, self._compute, key, question, drug, condition, scope)
+                loop.run_in_executor(self._pool, self._compute, key, question, drug, condition, scope, online)
             )
             self._inflight[key] = pending
             pending.add_done_callback(lambda _f: self._inflight.pop(key, None))

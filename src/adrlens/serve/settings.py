@@ -49,3 +49,4 @@ class ServeSettings:
     answer_cache_size: int = ANSWER_CACHE_SIZE
     table_cache_size: int = TABLE_CACHE_SIZE
     pending_per_engine: int = PENDING_PER_ENGINE
+    online: bool = False  # answers may ask openFDA and PubMed (`online=true`); off: no request leaves the server

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from adrlens.evidence.online import OPENFDA_LABEL
 from adrlens.sources import registry
 
 # The grade as a badge and as the first words of the short answer.
@@ -59,6 +60,7 @@ LABEL_SOURCE_PLAIN: dict[str, str] = {
     "SIDER 4.1": "SIDER, a database of drug labels",
     "SPL (TAC 2017)": "the US drug label",
     "EU SmPC (PROTECT 2015)": "the European product information",
+    OPENFDA_LABEL: "the current US drug label (read online)",
 }
 
 PLACEBO = "a dummy pill (placebo)"

@@ -7,6 +7,7 @@ and term sets stay in the professional part.
 from __future__ import annotations
 
 from adrlens.model import Answer, LiteratureData, Statement
+from adrlens.model_online import OnlineReportData, PubMedData
 from adrlens.sources import registry
 from adrlens.wording.phrases import LABEL_SOURCE_PLAIN, and_list, plain_source, report_system, sentence
 from adrlens.wording.short_answer import label_sentence, main_report
@@ -41,8 +42,10 @@ def _literature(a: Answer) -> Statement | None:
         d = sup.data
         ctl = ""
         if d.controlled_articles:
-            ctl = ", 1 of them a controlled study" if d.controlled_articles == 1 else (
-                f", {d.controlled_articles} of them controlled studies"
+            ctl = (
+                ", 1 of them a controlled study"
+                if d.controlled_articles == 1
+                else (f", {d.controlled_articles} of them controlled studies")
             )
         verb = "articles link" if d.n_articles != 1 else "article links"
         parts.append(f"{d.n_articles} published {verb} it to {a.drug.name}{ctl}")
@@ -66,9 +69,7 @@ def _reports(a: Answer) -> Statement | None:
     system = report_system(d.source_name, short=True)
     system = system[:1].lower() + system[1:]
     got = "none mention it" if d.a == 0 else f"{d.a:,} mention it"
-    text = (
-        f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected by chance."
-    )
+    text = f"Of {d.drug_cases:,} {system} about {a.drug.name}, {got}, against {_n(d.e)} expected by chance."
     text += " Reports cannot show how often it happens, or prove the cause."
     name = plain_source(registry.get(d.source_name).name)
     return Statement(text, name, evidence_ids=[x.id for x in a.evidence_by_kind("reports")])
@@ -101,9 +102,7 @@ def _class(a: Answer) -> Statement | None:
     for e in a.evidence_by_kind("class_effect"):
         d = e.data
         if d.members_with_label_data:
-            text = (
-                f"{d.members_labelled} of {d.members_with_label_data} similar medicines list it on their label"
-            )
+            text = f"{d.members_labelled} of {d.members_with_label_data} similar medicines list it on their label"
             return Statement(sentence(text), "DrugCentral classes and label data", evidence_ids=[e.id])
     return None
 
@@ -152,7 +151,33 @@ def _timing(a: Answer) -> Statement | None:
     return None
 
 
+def _online(a: Answer) -> Statement | None:
+    """openFDA's whole report database and PubMed, when asked for: counts a person can read, or that they
+    could not be reached (never as if they had found nothing)."""
+    recs = {e.kind: e for e in a.evidence if e.kind in ("online_reports", "online_literature")}
+    if not recs:
+        return None
+    parts = []
+    rep, lit = recs.get("online_reports"), recs.get("online_literature")
+    if rep is not None and isinstance(rep.data, OnlineReportData) and rep.data.status == "counted":
+        d = rep.data
+        more = " more often than expected by chance" if d.signal else ""
+        parts.append(f"FDA's whole online report database has {d.a:,} reports of it with {a.drug.name}{more}")
+    if lit is not None and isinstance(lit.data, PubMedData) and lit.data.status == "counted":
+        n = lit.data.total or 0
+        parts.append(f"PubMed lists {n:,} article{'s' if n != 1 else ''} on it as a possible effect of {a.drug.name}")
+    down = [
+        e for e in recs.values() if e.direction == "not_available" and getattr(e.data, "status", "") == "unavailable"
+    ]
+    text = sentence(and_list(parts, "; and")) if parts else ""
+    if down:
+        text += (" " if text else "") + "Some online sources could not be reached, so what they hold is unknown."
+    if not text:
+        return None
+    return Statement(text.strip(), "openFDA and PubMed (online)", evidence_ids=[e.id for e in recs.values()])
+
+
 def why(a: Answer) -> list[Statement]:
     """One or two plain sentences per kind of evidence, in a fixed order."""
-    makers = (_indication, _label, _literature, _reports, _causes, _class, _genetics, _timing, _surge)
+    makers = (_indication, _label, _literature, _reports, _causes, _class, _genetics, _timing, _surge, _online)
     return [s for s in (m(a) for m in makers) if s is not None]

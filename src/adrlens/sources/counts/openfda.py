@@ -192,6 +192,7 @@ class OpenFdaClient:
         self._totals: dict[str | None, int] = {}
         self.cache = cache  # usable answers kept on disk with their date (adrlens.sources.online.cache)
         self.fetched_at: list[str] = []  # when each answer used came from the network (cached or now)
+        self.cache_hits = 0  # answers of this client served from the disk cache
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -236,6 +237,7 @@ class OpenFdaClient:
             kept = self.cache.get(url, params)
             if kept is not None:
                 self.fetched_at.append(kept.fetched_at)
+                self.cache_hits += 1
                 return kept.body
         body = self._get(params, url)
         if self.cache is not None:
@@ -385,7 +387,7 @@ class OpenFdaClient:
                 raise OpenFdaError(f"openFDA returned a malformed count bucket {r!r} for {field}.") from exc
         return CountResult(field, search, buckets, truncated=len(rows) >= limit)
 
-    def _drug_clause(self, key: str) -> str:
+    def drug_clause(self, key: str) -> str:
         """A combination key ('amlodipine; benazepril') asks for reports naming every ingredient."""
         parts = [p for p in key.split("; ") if p]
         if not parts:
@@ -404,7 +406,7 @@ class OpenFdaClient:
 
     def _two_by_two(self, drug: str, events: list[str], event_key: str) -> PairCounts:
         dk = normalise_drug(drug)
-        ds = self._drug_clause(dk)
+        ds = self.drug_clause(dk)
         es = event_search(events)
         n = self.total(None)
         drug_total = self.total(ds)
@@ -443,7 +445,7 @@ class OpenFdaClient:
         PTs beyond the drug's top `limit` are not returned (the answer says nothing about them).
         """
         dk = normalise_drug(drug)
-        ds = self._drug_clause(dk)
+        ds = self.drug_clause(dk)
         n = self.total(None)
         drug_total = self.total(ds)
         per_drug = self.count(EVENT_FIELD, ds, limit)

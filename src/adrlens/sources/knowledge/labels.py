@@ -38,6 +38,8 @@ SPL_SOURCE = "SPL (TAC 2017)"
 EU_SOURCE = "EU SmPC (PROTECT 2015)"
 SRLC_SOURCE = "FDA SrLC (export 2025-10-22)"
 
+# The sections whose listing is a warning (the strongest label statement), in every label reader's names.
+WARNING_SECTIONS = frozenset({"boxed warning", "warnings and precautions"})
 # Contexts of an SPL mention, weakest first (a PT mentioned in several places keeps its strongest).
 CONTEXT_UNCERTAIN = "uncertain causality"
 CONTEXT_POSTMARKETING = "postmarketing"

@@ -109,8 +109,9 @@ class _Search:
 
 
 def _phrase(text: str) -> str:
-    """A name as one PubMed phrase: quotes, brackets and slashes would change the query's meaning."""
-    return " ".join(re.sub(r'["\[\]/]', " ", text).split())
+    """A name as one PubMed phrase (quotes, brackets and slashes would change the query's meaning), in lower
+    case: PubMed ignores case, so one spelling makes one query and one cache entry."""
+    return " ".join(re.sub(r'["\[\]/]', " ", text).lower().split())
 
 
 def _norm(text: str) -> str:
@@ -229,7 +230,7 @@ class PubMedClient:
         drug_mesh = cond_mesh = True
         for _ in range(4):  # each round drops or re-fields what PubMed did not find; 3 settle every case
             query = self._pair_query(name, drug_mesh, terms, cond_mesh)
-            found = self._esearch(query, top, seen, sort=True)
+            found = self._esearch(query, top, seen, pair=True)
             total = found.count
             if not found.not_found:
                 break
@@ -299,11 +300,12 @@ class PubMedClient:
         return articles
 
     # -- one answer: the cache, else the network ----------------------------------------------------------
-    def _esearch(self, term: str, retmax: int, seen: list[tuple[str, bool]], sort: bool = False) -> _Search:
-        params: dict[str, str | int] = {"term": term, "retmax": retmax}
-        if sort:
-            params["sort"] = "relevance"
-        return self._answer("esearch.fcgi", params, lambda b: _parse_search(b, f"the search {term}"), seen)
+    def _esearch(self, term: str, retmax: int, seen: list[tuple[str, bool]], pair: bool = False) -> _Search:
+        params: dict[str, str | int] = {"term": term, "retmax": retmax, **({"sort": "relevance"} if pair else {})}
+        found = self._answer("esearch.fcgi", params, lambda b: _parse_search(b, f"the search {term}"), seen)
+        if found.not_found and not pair:  # a count by type PubMed ran without part of its search is no count
+            raise PubMedError(f"PubMed did not find {', '.join(found.not_found)} in the search {term}; {UNKNOWN}.")
+        return found
 
     def _answer(self, endpoint: str, params: dict[str, str | int], parse: Callable[[dict], Any], seen: list) -> Any:
         """Parsed answer of one E-utility; a usable one is kept in the cache (without key and e-mail)."""

@@ -109,6 +109,37 @@ def test_only_combination_labels_is_no_label() -> None:
         assert fetch_label(c, "amlodipine") is None
 
 
+def _combination_pages(total: int, exact: dict | None) -> Callable[[httpx.Request], httpx.Response]:
+    """`total` labels naming amlodipine, every one of them on the searched pages a combination; the exact-name
+    search answers `exact` (None: NOT_FOUND)."""
+    combo = next(r for r in fixture("amlodipine")["results"] if len(r["openfda"]["substance_name"]) > 1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if params["search"].startswith("openfda.generic_name.exact:"):
+            assert params["search"] == 'openfda.generic_name.exact:"AMLODIPINE"'
+            return httpx.Response(200, json=exact) if exact else httpx.Response(404, json=fixture("not_found"))
+        skip, limit = int(params.get("skip", 0)), int(params["limit"])
+        n = max(0, min(limit, total - skip))
+        body = {"meta": {"results": {"skip": skip, "limit": limit, "total": total}}, "results": [combo] * n}
+        return httpx.Response(200, json=body)
+
+    return handler
+
+
+def test_many_combinations_then_an_exact_name_search() -> None:
+    single = fixture("amlodipine")
+    single["results"] = [r for r in single["results"] if r["set_id"].startswith("eb82ef86")]
+    with client(_combination_pages(45, single)) as c:
+        doc = fetch_label(c, "amlodipine")
+        assert doc is not None and doc.set_id.startswith("eb82ef86") and c.requests_made == 3
+    with client(_combination_pages(45, None)) as c, pytest.raises(OpenFdaError, match="unknown, not absent"):
+        fetch_label(c, "amlodipine")  # 40 of 45 read, none single: unknown, never "no label"
+    with client(_combination_pages(30, None)) as c:
+        assert fetch_label(c, "amlodipine") is None  # all 30 read: truly only combinations
+        assert c.requests_made == 2
+
+
 def test_drug_unknown_to_openfda_is_none() -> None:
     with client(fake_label_endpoint()) as c:
         assert fetch_label(c, "metformin") is None

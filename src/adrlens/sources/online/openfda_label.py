@@ -46,7 +46,7 @@ SECTION_OF: dict[str, str] = {
 }
 GENERIC_FIELD = "openfda.generic_name"
 PAGE_SIZE = 20  # labels per request; the newest single-ingredient label is nearly always on the first page
-MAX_PAGES = 3  # then "no single-ingredient label": a drug sold mostly in combinations
+MAX_PAGES = 2  # then one exact-name search (for a drug sold mostly in combination products)
 SNIPPET_CHARS = 300
 
 CONTEXT_TABLE = "table"
@@ -176,39 +176,60 @@ def fetch_label(client: OpenFdaClient, ingredient: str) -> LabelDocument | None:
     """The newest single-ingredient US label of `ingredient`, or None when openFDA has none.
 
     Raises the client's OpenFdaError (or its subclasses for unreachable and rate-limited) for every failure
-    and for an answer that is not a list of labels: an error is never read as "no label"."""
+    and for an answer that is not a list of labels: an error is never read as "no label". When the newest
+    labels naming it are all combinations and more exist than were read, one exact-name search follows;
+    if that finds none either, the label is unknown (an error), not absent."""
     key = default_namer().key(ingredient)
     if not key or "; " in key:
         raise OpenFdaError(f"{ingredient!r} is not one ingredient; ask for the label of each ingredient.")
-    url = label_url()
+    examined, total = 0, 0
     for page in range(MAX_PAGES):
-        params: dict[str, str | int] = {
-            "search": drug_search(key, (GENERIC_FIELD,)),
-            "limit": PAGE_SIZE,
-            "sort": "effective_time:desc",
-        }
-        if page:
-            params["skip"] = page * PAGE_SIZE
-        hits_before = client.cache.hits if client.cache is not None else 0
-        body = client.get_json(params, url=url)
-        if body is None:
+        found = _search(client, ingredient, key, drug_search(key, (GENERIC_FIELD,)), page * PAGE_SIZE)
+        if found is None:
             return None  # documented NOT_FOUND: openFDA has no label naming it (or no more pages)
-        results = body.get("results")
-        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-            raise OpenFdaError(
-                f"openFDA's label answer for {ingredient} has no list of labels; the label is unknown, not absent."
-            )
-        singles = [r for r in results if _single_ingredient(r, key)]
-        if singles:
-            # openFDA sorts by effective_time already; sorting again also serves a mirror that ignores `sort`.
-            best = max(singles, key=lambda r: str(r.get("effective_time") or ""))
-            from_cache = client.cache is not None and client.cache.hits > hits_before
-            fetched_at = client.fetched_at[-1] if client.fetched_at else ""
-            return _document(best, fetched_at, from_cache)
-        total = _total(body)
-        if total is None or total <= (page + 1) * PAGE_SIZE or len(results) < PAGE_SIZE:
-            break
-    return None
+        doc, n_results, total = found
+        if doc is not None:
+            return doc
+        examined += n_results
+        if examined >= total or n_results < PAGE_SIZE:
+            return None  # every label naming it was read: all are combination products
+    # Salts differ, but the plain name is the whole generic name of many single-ingredient labels.
+    exact = _search(client, ingredient, key, f'{GENERIC_FIELD}.exact:"{key.upper()}"', 0)
+    if exact is not None and exact[0] is not None:
+        return exact[0]
+    raise OpenFdaError(
+        f"none of the {examined} newest of {total} openFDA labels naming {ingredient} is a single-ingredient "
+        "label; the label is unknown, not absent."
+    )
+
+
+def _search(
+    client: OpenFdaClient, ingredient: str, key: str, search: str, skip: int
+) -> tuple[LabelDocument | None, int, int] | None:
+    """One page of labels -> (the newest single-ingredient one or None, labels read, total), or None for
+    openFDA's NOT_FOUND."""
+    params: dict[str, str | int] = {"search": search, "limit": PAGE_SIZE, "sort": "effective_time:desc"}
+    if skip:
+        params["skip"] = skip
+    hits_before = client.cache.hits if client.cache is not None else 0
+    body = client.get_json(params, url=label_url())
+    if body is None:
+        return None
+    results = body.get("results")
+    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+        raise OpenFdaError(
+            f"openFDA's label answer for {ingredient} has no list of labels; the label is unknown, not absent."
+        )
+    total = _total(body)
+    total = total if total is not None else skip + len(results)
+    singles = [r for r in results if _single_ingredient(r, key)]
+    if not singles:
+        return None, len(results), total
+    # openFDA sorts by effective_time already; sorting again also serves a mirror that ignores `sort`.
+    best = max(singles, key=lambda r: str(r.get("effective_time") or ""))
+    from_cache = client.cache is not None and client.cache.hits > hits_before
+    fetched_at = client.fetched_at[-1] if client.fetched_at else ""
+    return _document(best, fetched_at, from_cache), len(results), total
 
 
 def _total(body: dict[str, Any]) -> int | None:

@@ -17,6 +17,7 @@ listing of a side effect.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -287,10 +288,21 @@ def _phrase_keys(phrases: Mapping[str, str]) -> list[tuple[tuple[str, ...], str,
     return sorted(((k, p, t) for k, (p, t) in out.items()), key=lambda x: -len(x[0]))
 
 
-def _word_matches(words: list[tuple[int, int, str]], key: tuple[str, ...]) -> Iterator[tuple[int, int]]:
-    """(start, end) character spans where the words equal `key` (the last word may be plural)."""
+@functools.lru_cache(maxsize=65_536)
+def _word_key(word: str) -> str:
+    return spelling_key(word)
+
+
+def _word_matches(
+    words: list[tuple[int, int, str]], starts: dict[str, list[int]], key: tuple[str, ...]
+) -> Iterator[tuple[int, int]]:
+    """(start, end) character spans where the words equal `key` (the last word may be plural); `starts`
+    indexes the words by key, so only the places a phrase's first word occurs are tried."""
     n = len(key)
-    for i in range(len(words) - n + 1):
+    first = [key[0]] if n > 1 else [key[0], key[0] + "s", key[0] + "es", key[0][:-1] + "ies"]
+    for i in sorted(i for k in first for i in starts.get(k, ())):
+        if i + n > len(words):
+            continue
         if all(words[i + j][2] == key[j] for j in range(n - 1)):
             last = words[i + n - 1][2]
             if last == key[-1] or last in (key[-1] + "s", key[-1] + "es", key[-1][:-1] + "ies"):
@@ -351,11 +363,14 @@ def find_mentions(doc: LabelDocument, phrases: Mapping[str, str]) -> list[Sectio
     for field, section in SECTION_OF.items():
         for block in doc.sections.get(field, ()):
             for sent, base, uncertain_from in _units(field, block):
-                words = [(m.start(), m.end(), spelling_key(m.group(0))) for m in _WORD.finditer(sent)]
+                words = [(m.start(), m.end(), _word_key(m.group(0).lower())) for m in _WORD.finditer(sent)]
+                starts: dict[str, list[int]] = {}
+                for i, (_a, _b, k) in enumerate(words):
+                    starts.setdefault(k, []).append(i)
                 taken: list[tuple[int, int]] = []
                 seen_pts: dict[str, int] = {}
                 for key, phrase, pt in keys:
-                    for start, end in _word_matches(words, key):
+                    for start, end in _word_matches(words, starts, key):
                         if any(start < b and a < end for a, b in taken):
                             continue
                         taken.append((start, end))

@@ -16,7 +16,7 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -471,3 +471,31 @@ class ConditionVocabulary:
                 if s not in {x["text"] for x in symptoms}:
                     symptoms.append({"text": s, "source": f"Disease Ontology disease-symptom {oid}"})
         return {"ontology_definitions": defs[:3], "lay_terms": lay[:10], "typical_symptoms": symptoms[:12]}
+
+
+def label_phrases(vocab: ConditionVocabulary, pts: Sequence[str], concept: Concept | None) -> dict[str, str]:
+    """Phrase -> PT to look for in a label's text: each PT's own name, the index terms (lower level and lay
+    terms) that lead to that PT and no other, and the concept's name and synonyms (for its first narrow
+    PT). A phrase reached twice keeps its first PT, in that order."""
+    wanted = [" ".join(p.lower().split()) for p in pts if p and p.strip()]
+    out: dict[str, str] = {}
+    keys: set[str] = set()
+
+    def put(text: str, pt: str) -> None:
+        key = spelling_key(text)
+        if key and key not in keys:
+            keys.add(key)
+            out[normalize(text)] = pt
+
+    for pt in wanted:
+        put(pt, pt)
+    wanted_set = set(wanted)
+    for key, entries in vocab._exact.items():  # every term text, keyed as the vocabulary matches it
+        targets = {pt for cid, pt, _m, _t in entries if cid is None and pt is not None}
+        if len(targets) == 1 and (pt := next(iter(targets))) in wanted_set and key not in keys:
+            keys.add(key)
+            out[normalize(entries[0][3])] = pt
+    if concept is not None and concept.narrow:
+        for text in (concept.name, *concept.synonyms):
+            put(text, concept.narrow[0])
+    return out

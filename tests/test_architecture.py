@@ -93,6 +93,6 @@ def test_every_evidence_provider_takes_the_same_arguments() -> None:
 
     from adrlens.evidence import PROVIDERS
 
-    assert len(PROVIDERS) == len({p.__module__ for p in PROVIDERS}) == 9
+    assert len(PROVIDERS) == len({p.__module__ for p in PROVIDERS}) == 10
     for provide in PROVIDERS:
         assert list(inspect.signature(provide).parameters) == ["con", "q", "settings"], provide.__module__

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from adrlens import model
+from adrlens.model_online import OnlineReportData, PubMedData
 from adrlens.model import (
     Answer,
     ChallengeData,
@@ -771,6 +772,8 @@ def every_kind_evidence() -> list[Evidence]:
             source_name="vaers", pts=["x"], by_year=[{"year": 1999, "a": 4, "drug_cases": 100}]
         ),
         "pgx": model.PgxData(gene="HLA-B", variant="HLA-B*15:02", level="1A", source="PharmGKB"),
+        "online_reports": OnlineReportData(pts=["paraesthesia"], a=12, b=988, c=500, d=98500, n=100000, ror=2.4),
+        "online_literature": PubMedData(total=3, top=[{"pmid": "123", "title": "t", "journal": None, "year": "2020"}]),
     }
     assert set(data) == set(model.DATA_TYPES)
     return [

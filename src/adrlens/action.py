@@ -10,7 +10,9 @@
 The conditions that need stopping now or urgent care are curated data with references
 (`data/condition_actions.json`), matched on the condition's MedDRA preferred terms. A drug-class override
 there (fluoroquinolones and tendon pain) replaces the condition's own action where a label says so for
-that class; it names its label and carries the advice in the label's words.
+that class; it names its label and carries the advice in the label's words. The current US label read
+online (`--online`) does the same for any drug: a warning section that names the condition and says to
+stop the drug immediately makes the action stop_now, citing the label's sentence.
 """
 
 from __future__ import annotations
@@ -60,6 +62,28 @@ def _override(pts: set[str], drug: str, drug_classes: list[str]) -> Action | Non
     return None
 
 
+def _label_says_stop(evidence: list[Evidence], pts: set[str], drug: str) -> Action | None:
+    """The current label's own instruction to stop the drug at once for the condition (a warning section
+    read online, adrlens.evidence.online): the reader is told to stop and call, in the label's terms."""
+    for e in evidence:
+        online = getattr(e.data, "online", None) if e.kind == "label" else None
+        stops = (online or {}).get("stop_instructions") or {}
+        for pt in sorted(pts & set(stops)):
+            said = stops[pt]
+            ref = (
+                f"US prescribing information via openFDA, {said['section']} (set id {online.get('set_id')}, "
+                f"effective {online.get('effective_date')}): \u201c{said['text']}\u201d"
+            )
+            return Action(
+                "stop_now",
+                "The current US label says to stop the drug at once when this happens.",
+                ref,
+                f"If you get signs of it while taking {drug}, stop taking {drug} and call your prescriber straight "
+                "away, or get medical care now",
+            )
+    return None
+
+
 def _any_hint(evidence: list[Evidence]) -> bool:
     """Anything at all that points towards a link, narrow or broad (a label listing, a report signal, an
     article): then the reader is sent to the prescriber rather than told nothing."""
@@ -84,7 +108,7 @@ def action_for(
         return Action("none", "Nothing in the evidence here points to a link.")
     pts = {narrow_pts[0].lower()} if narrow_pts else set()
     if verdict.grade in _LINK_GRADES:
-        over = _override(pts, drug, list(drug_classes))
+        over = _override(pts, drug, list(drug_classes)) or _label_says_stop(evidence, pts, drug)
         if over:
             return over
         for kind in ("stop_now", "urgent_care"):

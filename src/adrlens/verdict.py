@@ -1,12 +1,14 @@
 """The graded verdict: fixed rules over the evidence records, each reason naming its records.
 
-Rules version 2, in plain words. The evidence is first read as *lines of evidence*, each with a level
+Rules version 3, in plain words. The evidence is first read as *lines of evidence*, each with a level
 (0 none, 1 weak, 2 moderate, 3 strong), counting only the condition's own (narrow) terms:
 
 * label       3: a boxed warning or warnings-section entry, or a rate above placebo; 2: a rate (or a
               frequency word from "very common" to "uncommon") without placebo; 1: listed with no rate, "rare",
               postmarketing only, or among events "where a causal relationship is uncertain". Listed in two or
-              more label sources: one level more (at most 2 when every listing is weak).
+              more label sources: one level more (at most 2 when every listing is weak), unless every listing
+              is weak and one label calls the causal relationship uncertain (then it stays 1, uncertain). The
+              current US label read online and the offline copy of the same label count as one.
 * literature  3: two or more controlled studies (trials, cohort, case-control, meta-analyses) support it;
               2: two or more articles, or one controlled study; 1: one article.
 * reports     2: a disproportionality signal (adrlens.signals.rules) in two or more sources (report sources
@@ -59,7 +61,7 @@ from dataclasses import dataclass, field
 from adrlens.model import LABEL_STRENGTHS, Evidence, Reason, Verdict
 from adrlens.signals import rules
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 BASE_SCORE = {
     "established": 0.95,
     "probable": 0.8,
@@ -139,9 +141,14 @@ def _label_line(labels: list[Evidence]) -> tuple[Line, list[Evidence], bool]:
         return Line("label"), broad_only, False
     levels = [LABEL_LEVEL.get(e.data.strength, 1) or 1 for e in narrow]
     level = max(levels)
-    if len(narrow) >= 2:
+    # A label whose text puts the condition among events of uncertain causality has said the most a label
+    # says about it; weak listings without that context (a database extracted from labels) do not overrule
+    # it, and do not add up to agreement.
+    uncertain = all(e.data.uncertain_causality for e in narrow) or (
+        level <= 1 and any(e.data.uncertain_causality for e in narrow)
+    )
+    if len(narrow) >= 2 and not uncertain:
         level = min(3, level + 1) if level >= 2 else 2
-    uncertain = all(e.data.uncertain_causality for e in narrow)
     best = narrow[levels.index(max(levels))]
     words = {
         "warning": "in a boxed warning or the warnings section",

@@ -46,7 +46,10 @@ _RANK = {s: i for i, s in enumerate(LABEL_STRENGTHS)}
 
 
 def _reason(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__
+    """The cause in one clause: the clients' advice after it (use a local store, raise --timeout) is for their
+    own commands, not for an answer that goes on without the source."""
+    text = " ".join(str(exc).split()).split("; ")[0].rstrip(".")
+    return (text[:300] or type(exc).__name__) + "."
 
 
 def _measures(a: int, b: int, c: int, d: int) -> dict:
@@ -124,7 +127,7 @@ def _counts(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Eviden
 
 # -- the current US label -------------------------------------------------------------------------------
 def _phrases(q: EvidenceQuery) -> dict[str, str]:
-    from adrlens.vocab.condition_phrases import label_phrases
+    from adrlens.vocab.conditions import label_phrases
     from adrlens.vocab.resolve import condition_vocabulary
 
     vocab = condition_vocabulary()
@@ -151,14 +154,25 @@ def _label(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidenc
         data = LabelData(online={"status": "counted", "reason": "no label"}, same_document_as=labels.SPL_SOURCE)
         finding = f"openFDA has no current US label for {q.drug} alone."
         return Evidence(eid, "label", OPENFDA_LABEL, finding, "not_available", "none", data, ref)
-    mentions = openfda_label.find_mentions(doc, _phrases(q))
+    phrases = _phrases(q)
+    mentions = openfda_label.find_mentions(doc, phrases)
+    stops = {
+        pt: {"section": i.section, "text": i.text}
+        for pt, i in openfda_label.stop_instructions(doc, phrases).items()
+        if pt in narrow
+    }
     listing = [m for m in mentions if m.context != "pre-existing" and m.section not in CONTEXT_SECTIONS]
     context = [m for m in mentions if m not in listing]
     pt_strength: dict[str, str] = {}
     for m in listing:
         if m.pt not in narrow:
             continue
-        s = "warning" if m.section in labels.WARNING_SECTIONS else _STRENGTH_OF_CONTEXT.get(m.context, "weak")
+        if m.section in labels.WARNING_SECTIONS:
+            s = "warning"
+        elif m.uncertain:  # among events whose causal relationship the label calls uncertain
+            s = "weak"
+        else:
+            s = _STRENGTH_OF_CONTEXT.get(m.context, "weak")
         if _RANK[s] < _RANK.get(pt_strength.get(m.pt, "none"), len(_RANK)):
             pt_strength[m.pt] = s
     listed = sorted({m.pt for m in listing})
@@ -179,6 +193,8 @@ def _label(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidenc
         "from_cache": doc.from_cache,
         "mentions": [_mention(m) for m in listing],
         "context_mentions": [_mention(m) for m in context],
+        # narrow PT -> {section, text}: the label's instruction to stop the drug at once (adrlens.action)
+        "stop_instructions": stops,
     }
     data = LabelData(
         listed=bool(listed),
@@ -192,6 +208,7 @@ def _label(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidenc
         pt_strength=pt_strength,
         boxed_warning=any(m.section == "boxed warning" for m in narrow_mentions),
         warning_section=any(m.section in labels.WARNING_SECTIONS for m in narrow_mentions),
+        uncertain_causality=strength == "weak" and any(m.uncertain for m in narrow_mentions),
         online=online,
         same_document_as=labels.SPL_SOURCE,
     )
@@ -202,14 +219,24 @@ def _label(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidenc
         extra = f" It names it only as {context[0].context} context ({context[0].section})." if context else ""
         finding = f"openFDA: {dated} does not list {q.condition.lower()} or a related term.{extra}"
         return Evidence(eid, "label", OPENFDA_LABEL, finding, "neutral", "none", data, ref)
-    where = "; ".join(f"{m.phrase} ({m.section}, {m.context})" for m in listing[:6])
+    shown = dict.fromkeys(
+        f"{m.phrase} ({m.section}, {'causality uncertain' if m.uncertain else m.context})" for m in listing
+    )
+    where = "; ".join(list(shown)[:6])
     finding = f"openFDA: {dated} lists {where}."
     strength_word = {"warning": "strong", "above_placebo": "strong", "frequency": "moderate"}.get(strength, "weak")
     return Evidence(eid, "label", OPENFDA_LABEL, finding, "supports", strength_word, data, ref)
 
 
 def _mention(m: openfda_label.SectionMention) -> dict:
-    return {"pt": m.pt, "phrase": m.phrase, "section": m.section, "context": m.context, "snippet": m.snippet}
+    return {
+        "pt": m.pt,
+        "phrase": m.phrase,
+        "section": m.section,
+        "context": m.context,
+        "uncertain": m.uncertain,
+        "snippet": m.snippet,
+    }
 
 
 # -- PubMed -------------------------------------------------------------------------------------------------
@@ -304,9 +331,10 @@ def summary(evidence: list[Evidence], settings: OnlineSettings | None) -> dict:
         )
     down = [s for s in sources if s["status"] == "unavailable"]
     if down and len(down) == len(sources):
-        line = "Online sources unreachable (" + down[0]["reason"][:160] + "): this answer uses the offline data only."
+        causes = " ".join(dict.fromkeys(s["reason"][:160] for s in down))
+        line = f"Online sources unreachable: {causes} This answer uses the offline data only."
     elif down:
-        line = "Online sources partly unavailable: " + "; ".join(f"{s['name']}: {s['reason'][:100]}" for s in down)
+        line = "Online sources partly unavailable: " + " ".join(f"{s['name']}: {s['reason'][:100]}" for s in down)
     else:
         line = "Online sources read: " + ", ".join(s["name"] for s in sources) + "."
     return {"requested": True, "settings": settings.to_dict(), "sources": sources, "summary": line}

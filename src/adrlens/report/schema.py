@@ -21,6 +21,7 @@ from typing import Any
 
 from adrlens import model
 from adrlens.action import ACTIONS
+from adrlens.model_online import ONLINE_STATUSES
 from adrlens.verdict import FLAGS
 
 SCHEMA_PATH = Path(__file__).parent / "templates" / "answer.schema.json"
@@ -259,6 +260,30 @@ def build_schema() -> dict[str, Any]:
         ),
         "layers": _ref("layers"),
         "generated_at": {"type": "string"},
+        "online": {
+            "type": "object",
+            "description": "Empty unless the online sources were asked for (--online): their status, one line.",
+            "properties": {
+                "requested": {"type": "boolean"},
+                "settings": {"type": "object"},
+                "summary": {"type": "string"},
+                "sources": {
+                    "type": "array",
+                    "items": _obj(
+                        ["name", "evidence_id", "status", "reason", "fetched_at", "from_cache"],
+                        {
+                            "name": {"type": "string"},
+                            "evidence_id": {"type": "string"},
+                            "status": {"enum": [*ONLINE_STATUSES, None]},
+                            "reason": {"type": ["string", "null"]},
+                            "fetched_at": {"type": ["string", "null"]},
+                            "from_cache": {"type": "boolean"},
+                        },
+                    ),
+                },
+            },
+            "additionalProperties": False,
+        },
     }
     if set(props) != set(top):  # a new Answer field needs its place here
         raise AssertionError(f"schema properties {sorted(props)} do not match Answer fields {sorted(top)}")

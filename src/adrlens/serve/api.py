@@ -185,9 +185,7 @@ async def answer(
 @router.post("/answer", responses={**ANSWER_OK, **ERRORS}, response_class=Response, summary="Answer (JSON body)")
 async def answer_post(request: Request, body: Annotated[AnswerRequest, Body()]) -> Response:
     """The same answer, for a question sent as a JSON body (at most 16 KiB)."""
-    return await _answer_response(
-        service(request), body.question, body.drug, body.condition, body.scope, body.online
-    )
+    return await _answer_response(service(request), body.question, body.drug, body.condition, body.scope, body.online)
 
 
 @router.get("/signal", response_model=Signal, responses=ERRORS, summary="One pair in every report source")

@@ -184,7 +184,13 @@ class Service:
         return (" ".join((question or "").split()), drug, condition, scope, online)
 
     def _compute(
-        self, key: tuple, question: str | None, drug: str | None, condition: str | None, scope: str, online: bool = False
+        self,
+        key: tuple,
+        question: str | None,
+        drug: str | None,
+        condition: str | None,
+        scope: str,
+        online: bool = False,
     ):
         with self._engine() as eng:
             # Online answers come from the disk cache of the services' answers after the first ask.

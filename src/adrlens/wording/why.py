@@ -169,7 +169,7 @@ def _online(a: Answer) -> Statement | None:
     down = [
         e for e in recs.values() if e.direction == "not_available" and getattr(e.data, "status", "") == "unavailable"
     ]
-    text = sentence(and_list(parts, "; and")) if parts else ""
+    text = " ".join(sentence(p) for p in parts)
     if down:
         text += (" " if text else "") + "Some online sources could not be reached, so what they hold is unknown."
     if not text:

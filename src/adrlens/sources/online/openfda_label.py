@@ -389,3 +389,50 @@ def find_mentions(doc: LabelDocument, phrases: Mapping[str, str]) -> list[Sectio
                         seen_pts[pt] = len(out)
                         out.append(mention)
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# What the label tells a prescriber to do
+
+# "Discontinue X immediately", "stop ... at the first sign of", "immediately discontinue": the label's own
+# instruction to stop the drug at once (a reader is then told to stop and get care, not to carry on).
+_STOP_AT_ONCE = re.compile(
+    r"\b(?:discontinue|stop)\b[^.;]{0,120}?\b(?:immediately|at the first (?:sign|appearance|symptom)s?|promptly|"
+    r"right away)\b|\b(?:immediately|promptly)\s+(?:discontinue|stop)\b",
+    re.IGNORECASE,
+)
+# A numbered subsection of the warnings ("5.3 Peripheral Neuropathy ..."): an instruction there is about
+# that subsection's topic only; a boxed warning is one short block, its instruction covers all it names.
+_SUBSECTION = re.compile(r"(?=\b\d{1,2}\.\d{1,2}\s+[A-Z])")
+STOP_FIELDS = ("boxed_warning", "warnings_and_cautions", "warnings")
+STOP_WINDOW = 5  # sentences before an instruction that it may be about
+
+
+@dataclass(frozen=True)
+class StopInstruction:
+    pt: str
+    section: str
+    text: str  # the label's sentence, whitespace collapsed, at most SNIPPET_CHARS
+
+
+def stop_instructions(doc: LabelDocument, phrases: Mapping[str, str]) -> dict[str, StopInstruction]:
+    """PT -> the label's instruction to stop the drug at once, where a warning block (the boxed warning, or
+    one numbered warnings subsection) names the condition as a side effect and says to stop immediately."""
+    out: dict[str, StopInstruction] = {}
+    for field in STOP_FIELDS:
+        for block in doc.sections.get(field, ()):
+            parts = [block] if field == "boxed_warning" else [p for p in _SUBSECTION.split(block) if p.strip()]
+            for part in parts:
+                sents = [s for _i, s in sentences(part)]
+                for j, stop in enumerate(sents):
+                    if not _STOP_AT_ONCE.search(stop):
+                        continue
+                    # the instruction and what it is about: the sentence itself and the few before it (a
+                    # boxed warning lists the reactions, then says to stop for any of them)
+                    window = " ".join(sents[max(0, j - STOP_WINDOW) : j + 1])
+                    sub = LabelDocument(**{**doc.__dict__, "sections": {field: (window,)}})
+                    for m in find_mentions(sub, phrases):
+                        if m.context != CONTEXT_PRE_EXISTING and m.pt not in out:
+                            text = " ".join(stop.split())[:SNIPPET_CHARS]
+                            out[m.pt] = StopInstruction(m.pt, SECTION_OF[field], text)
+    return out

@@ -30,7 +30,7 @@ ONLINE_IDS = ("label:openfda", "online_reports:openfda", "online_literature:pubm
 def blocked_env(port: int, cache: Path) -> dict[str, str]:
     """The environment of a machine whose only way out is a proxy that does not answer (refused)."""
     proxy = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "all_proxy")}
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}  # any case, any scheme
     return {**env, "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "ALL_PROXY": proxy, "NO_PROXY": "",
             "ADRLENS_ONLINE_CACHE": str(cache)}  # fmt: skip
 
@@ -247,6 +247,8 @@ def test_server_online_switch(real_store: Path, tmp_path: Path, monkeypatch: pyt
     with TestClient(create_app(ServeSettings(store=real_store, engines=1)), raise_server_exceptions=False) as c:
         r = c.get("/api/v1/answer", params={"q": QUESTION, "online": "true"})
         assert r.status_code == 400 and "--online" in r.json()["detail"]
+    for k in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(k)
     for k, v in blocked_env(free_port(), tmp_path / "cache").items():
         monkeypatch.setenv(k, v)
     with TestClient(create_app(ServeSettings(store=real_store, engines=1, online=True))) as c:

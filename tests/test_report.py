@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from adrlens import model
-from adrlens.model_online import OnlineReportData, PubMedData
 from adrlens.model import (
     Answer,
     ChallengeData,
@@ -36,6 +35,7 @@ from adrlens.model import (
     TemporalityData,
     Verdict,
 )
+from adrlens.model_online import OnlineReportData, PubMedData
 from adrlens.report import (
     SCHEMA_PATH,
     answer_schema,

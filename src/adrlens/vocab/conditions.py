@@ -476,7 +476,8 @@ class ConditionVocabulary:
 def label_phrases(vocab: ConditionVocabulary, pts: Sequence[str], concept: Concept | None) -> dict[str, str]:
     """Phrase -> PT to look for in a label's text: each PT's own name, the index terms (lower level and lay
     terms) that lead to that PT and no other, and the concept's name and synonyms (for its first narrow
-    PT). A phrase reached twice keeps its first PT, in that order."""
+    PT) unless a synonym names a term outside `pts`. A phrase reached twice keeps its first PT, in that
+    order."""
     wanted = [" ".join(p.lower().split()) for p in pts if p and p.strip()]
     out: dict[str, str] = {}
     keys: set[str] = set()
@@ -496,6 +497,15 @@ def label_phrases(vocab: ConditionVocabulary, pts: Sequence[str], concept: Conce
             keys.add(key)
             out[normalize(entries[0][3])] = pt
     if concept is not None and concept.narrow:
+        # A one-word synonym that ends other terms' names ("neuropathy": optic, autonomic) would find them.
+        heads = {spelling_key(name.split()[-1]) for name in vocab._pts if name not in wanted_set and " " in name}
         for text in (concept.name, *concept.synonyms):
+            if " " not in text.strip() and spelling_key(text) in heads:
+                continue
+            # A lay synonym that is the name of another term ("tingling" is paraesthesia, "numbness"
+            # hypoaesthesia) would read a label's listing of that term as a listing of the concept.
+            elsewhere = {pt for cid, pt, _m, _t in vocab._exact.get(spelling_key(text), ()) if cid is None and pt}
+            if elsewhere and not elsewhere & wanted_set:
+                continue
             put(text, concept.narrow[0])
     return out

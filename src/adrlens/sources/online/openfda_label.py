@@ -212,7 +212,7 @@ def _search(
     params: dict[str, str | int] = {"search": search, "limit": PAGE_SIZE, "sort": "effective_time:desc"}
     if skip:
         params["skip"] = skip
-    hits_before = client.cache.hits if client.cache is not None else 0
+    hits_before = client.cache_hits  # this client's own hits (the cache may serve other clients at once)
     body = client.get_json(params, url=label_url())
     if body is None:
         return None
@@ -228,7 +228,7 @@ def _search(
         return None, len(results), total
     # openFDA sorts by effective_time already; sorting again also serves a mirror that ignores `sort`.
     best = max(singles, key=lambda r: str(r.get("effective_time") or ""))
-    from_cache = client.cache is not None and client.cache.hits > hits_before
+    from_cache = client.cache_hits > hits_before
     fetched_at = client.fetched_at[-1] if client.fetched_at else ""
     return _document(best, fetched_at, from_cache), len(results), total
 

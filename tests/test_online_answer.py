@@ -256,6 +256,8 @@ def test_server_online_switch(real_store: Path, tmp_path: Path, monkeypatch: pyt
         assert r.status_code == 200
         body = r.json()
         assert body["online"]["summary"].startswith("Online sources unreachable")
+        svc = c.app.state.service
+        assert svc._cache.get(svc._key(QUESTION, None, None, "narrow", True)) is None  # asked again next time
         assert {e["id"] for e in body["evidence"]} >= set(ONLINE_IDS)
         offline = c.get("/api/v1/answer", params={"q": QUESTION}).json()
         assert offline["online"] == {} and not {e["id"] for e in offline["evidence"]} & set(ONLINE_IDS)

@@ -197,7 +197,9 @@ class Service:
             settings = OnlineSettings() if online else None
             answer = eng.answer(question, drug=drug, condition=condition, scope=scope, online=settings)
         item = {"answer": answer, "json": json.dumps(answer.to_dict()).encode("utf-8")}
-        self._cache.put(key, item)
+        # An answer missing an online source that could not be reached is not kept: the next ask tries again.
+        if not any(s.get("status") == "unavailable" for s in answer.online.get("sources", ())):
+            self._cache.put(key, item)
         return item
 
     def _answer_item(self, question: str | None, drug: str | None, condition: str | None, scope: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adrlens.sources.counts.openfda import OpenFdaClient, OpenFdaError, OpenFdaRateLimitError
+from adrlens.sources.counts.openfda import OpenFdaError, OpenFdaRateLimitError
 from adrlens.sources.online.cache import ResponseCache
 from adrlens.sources.online.openfda_label import (
     LABEL_URL_ENV,
@@ -23,6 +23,7 @@ from adrlens.sources.online.openfda_label import (
     sentences,
 )
 from adrlens.vocab.conditions import ConditionVocabulary, label_phrases
+from test_sources_openfda import client  # one way to make a client over a fake openFDA
 
 FIX = Path(__file__).parent / "fixtures" / "online" / "openfda_label"
 LABEL_HOST, LABEL_PATH = "api.fda.gov", "/drug/label.json"
@@ -54,11 +55,6 @@ def fake_label_endpoint(
     return handler
 
 
-def client(handler: Callable[[httpx.Request], httpx.Response], **kw: object) -> OpenFdaClient:
-    sleeps: list[float] = []
-    c = OpenFdaClient(api_key="", transport=httpx.MockTransport(handler), sleep=sleeps.append, **kw)
-    c.sleeps = sleeps  # type: ignore[attr-defined]
-    return c
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,14 @@ what to do. The deadline is DEADLINE_S unless a command's --timeout or $ADRLENS_
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
+import json
 import os
+import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -67,3 +72,48 @@ class Deadline:
 def default_timeout() -> httpx.Timeout:
     """Timeouts for a client made once and used for many calls (each call still narrows them to its deadline)."""
     return httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    with contextlib.suppress(TypeError, ValueError):
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    return None
+
+
+def backoff(attempt: int, base: float, hinted: float | None = None, max_wait: float = float("inf")) -> float:
+    """The pause before retry `attempt` (0 first): the server's Retry-After when it gave one, else exponential
+    with jitter (so parallel clients do not retry in lockstep); never more than `max_wait`."""
+    if hinted is not None:
+        return min(hinted, max_wait)
+    return min(max_wait, base * (2**attempt) * (1 + random.random() / 2))
+
+
+def get_within(
+    http: httpx.Client, url: str, params: dict[str, str | int], deadline: Deadline
+) -> tuple[httpx.Response, bytes]:
+    """One GET within the deadline: its timeouts never reach past it, and an answer that trickles in past it is
+    abandoned (httpx's read timeout alone restarts with every piece that arrives)."""
+    if deadline.expired():
+        raise httpx.ReadTimeout("deadline reached before the request")
+    with http.stream("GET", url, params=params, timeout=deadline.timeout()) as resp:
+        chunks = []
+        for chunk in resp.iter_bytes():
+            chunks.append(chunk)
+            if deadline.expired():
+                raise httpx.ReadTimeout("deadline reached while reading the answer", request=resp.request)
+    return resp, b"".join(chunks)
+
+
+def json_object(content: bytes) -> dict[str, Any] | None:
+    """A JSON object from an answer's bytes; None for anything else (not JSON, or not an object)."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

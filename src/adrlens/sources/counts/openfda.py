@@ -27,11 +27,7 @@ The HTTP transport is injectable (`transport=`), so tests serve openFDA-format f
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
-import json
 import os
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -135,19 +131,6 @@ def period_search(start: str, end: str) -> str:
 def _and(*clauses: str | None) -> str | None:
     parts = [c for c in clauses if c]
     return " AND ".join(parts) if parts else None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    with contextlib.suppress(TypeError, ValueError):
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
-    return None
 
 
 class OpenFdaClient:
@@ -261,10 +244,10 @@ class OpenFdaClient:
             self._throttle()
             deadline.extend(self._clock() - paused)  # waiting for our own rate limit is no network wait
             try:
-                resp, content = self._fetch(params, deadline, url)
+                resp, content = net.get_within(self._http, url, params, deadline)
             except httpx.TimeoutException as exc:
                 last = f"timed out ({type(exc).__name__})"
-                wait = self._backoff(attempt, None)
+                wait = net.backoff(attempt, self.backoff, None, self.max_wait)
                 if attempt < self.max_retries and deadline.remaining() > wait + 1:
                     self._sleep(wait)
                     continue
@@ -273,7 +256,7 @@ class OpenFdaClient:
                 raise OpenFdaUnavailableError(
                     f"openFDA is unreachable ({type(exc).__name__}: {str(exc)[:200]}); {UNREACHABLE_HINT}"
                 ) from None
-            body = self._json(content)
+            body = net.json_object(content)
             if resp.status_code == 200:
                 if body is None:
                     raise OpenFdaError(f"openFDA returned a non-JSON answer for {what}; try again later.")
@@ -286,13 +269,13 @@ class OpenFdaClient:
             if resp.status_code in RETRY_STATUSES:
                 last = f"HTTP {resp.status_code} {code or ''} {message}".strip()
                 if attempt < self.max_retries:
-                    hinted = _retry_after(resp.headers.get("Retry-After"))
+                    hinted = net.retry_after(resp.headers.get("Retry-After"))
                     if hinted is not None and hinted > self.max_wait:
                         raise OpenFdaRateLimitError(
                             f"openFDA asks to wait {hinted:.0f} s ({last}) for {what}; try later, set "
                             f"OPENFDA_API_KEY, or {UNREACHABLE_HINT}"
                         )
-                    wait = self._backoff(attempt, hinted)
+                    wait = net.backoff(attempt, self.backoff, hinted, self.max_wait)
                     if deadline.remaining() <= wait:  # the pause would outlast the call's deadline
                         raise self._too_slow(f" (it kept answering {last})")
                     self._sleep(wait)
@@ -308,41 +291,12 @@ class OpenFdaClient:
             )
         raise OpenFdaError(f"openFDA kept failing for {what} ({last}).")  # pragma: no cover
 
-    def _fetch(
-        self, params: dict[str, str | int], deadline: net.Deadline, url: str | None = None
-    ) -> tuple[httpx.Response, bytes]:
-        """One GET within the deadline: its timeouts never reach past it, and an answer that trickles in
-        past it is abandoned (httpx's read timeout alone restarts with every piece that arrives)."""
-        if deadline.expired():
-            raise httpx.ReadTimeout("deadline reached before the request")
-        with self._http.stream("GET", url or self.base_url, params=params, timeout=deadline.timeout()) as resp:
-            chunks = []
-            for chunk in resp.iter_bytes():
-                chunks.append(chunk)
-                if deadline.expired():
-                    raise httpx.ReadTimeout("deadline reached while reading the answer", request=resp.request)
-        return resp, b"".join(chunks)
-
     def _too_slow(self, detail: str = "") -> OpenFdaUnavailableError:
         host = httpx.URL(self.base_url).host or self.base_url
         return OpenFdaUnavailableError(
             f"openFDA ({host}) did not answer within {self.deadline:g} s{detail}; {net.TIMEOUT_HINT}. "
             f"Offline, {UNREACHABLE_HINT}"
         )
-
-    @staticmethod
-    def _json(content: bytes) -> dict | None:
-        try:
-            body = json.loads(content)
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
-    def _backoff(self, attempt: int, hinted: float | None) -> float:
-        if hinted is not None:
-            return min(hinted, self.max_wait)
-        # exponential with jitter, so parallel clients do not retry in lockstep
-        return min(self.max_wait, self.backoff * (2**attempt) * (1 + random.random() / 2))
 
     # -- queries ------------------------------------------------------------------------------------------
     def total(self, search: str | None = None) -> int:

@@ -27,10 +27,7 @@ tests serve E-utilities-format fixtures through `httpx.MockTransport` and never 
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import json
 import os
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -118,18 +115,6 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    with contextlib.suppress(TypeError, ValueError):
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    return None
-
-
 def _parse_search(body: dict[str, Any], what: str) -> _Search:
     res = body.get("esearchresult")
     if not isinstance(res, dict) or res.get("ERROR"):
@@ -146,13 +131,6 @@ def _parse_search(body: dict[str, Any], what: str) -> _Search:
         raise PubMedError(f"PubMed does not know the fields {errors['fieldsnotfound']} of {what}; {UNKNOWN}.")
     missing = [str(m) for m in [*(errors.get("phrasesnotfound") or []), *(warnings.get("quotedphrasesnotfound") or [])]]
     return _Search(int(count), [str(i) for i in ids], str(res.get("querytranslation") or "") or None, missing)
-
-
-def _json_object(content: bytes) -> dict[str, Any] | None:
-    with contextlib.suppress(ValueError):
-        body = json.loads(content)
-        return body if isinstance(body, dict) else None
-    return None
 
 
 def _parse_summary(body: dict[str, Any], what: str) -> dict[str, dict[str, Any]]:
@@ -344,9 +322,9 @@ class PubMedClient:
             self._throttle()
             deadline.extend(self._clock() - paused)  # waiting for our own rate limit is no network wait
             try:
-                resp, content = self._fetch(url, params, deadline)
+                resp, content = net.get_within(self._http, url, params, deadline)
             except httpx.TimeoutException:
-                last, wait = "timed out", self._backoff(attempt, None)
+                last, wait = "timed out", net.backoff(attempt, self.backoff)
                 if attempt + 1 < attempts and deadline.remaining() > wait:
                     self._sleep(wait)
                     continue
@@ -355,7 +333,7 @@ class PubMedClient:
                 raise PubMedUnavailableError(
                     f"PubMed is unreachable ({type(exc).__name__}: {str(exc)[:200]}); check your connection or proxy."
                 ) from None
-            body = _json_object(content)
+            body = net.json_object(content)
             if resp.status_code == 200:
                 if body is None:
                     raise PubMedError(f"PubMed's answer for {what} is not JSON; {UNKNOWN}.")
@@ -365,7 +343,7 @@ class PubMedClient:
             if resp.status_code not in RETRY_STATUSES:
                 raise PubMedError(f"PubMed rejected {what} ({last}); {UNKNOWN}.")
             if attempt + 1 < attempts:
-                wait = self._backoff(attempt, _retry_after(resp.headers.get("Retry-After")))
+                wait = net.backoff(attempt, self.backoff, net.retry_after(resp.headers.get("Retry-After")))
                 if deadline.remaining() <= wait:  # the pause would outlast the call's deadline
                     raise self._too_slow(f" (it kept answering {last})")
                 self._sleep(wait)
@@ -377,24 +355,8 @@ class PubMedClient:
             )
         raise PubMedUnavailableError(f"PubMed kept failing ({last}) after {attempts} attempts; {UNKNOWN}. Try later.")
 
-    def _fetch(self, url: str, params: dict[str, str | int], deadline: net.Deadline) -> tuple[httpx.Response, bytes]:
-        """One GET within the deadline; an answer that trickles in past it is abandoned."""
-        if deadline.expired():
-            raise httpx.ReadTimeout("deadline reached before the request")
-        with self._http.stream("GET", url, params=params, timeout=deadline.timeout()) as resp:
-            chunks = []
-            for chunk in resp.iter_bytes():
-                chunks.append(chunk)
-                if deadline.expired():
-                    raise httpx.ReadTimeout("deadline reached while reading the answer", request=resp.request)
-        return resp, b"".join(chunks)
-
     def _too_slow(self, detail: str = "") -> PubMedUnavailableError:
         host = httpx.URL(self.base_url).host or self.base_url
         return PubMedUnavailableError(
             f"PubMed ({host}) did not answer within {self.deadline:g} s{detail}; {net.TIMEOUT_HINT}."
         )
-
-    def _backoff(self, attempt: int, hinted: float | None) -> float:
-        # exponential with jitter, so that parallel clients do not retry in lockstep
-        return hinted if hinted is not None else self.backoff * (2**attempt) * (1 + random.random() / 2)

@@ -219,7 +219,8 @@ def evidence_sections(a: Answer) -> list[Section]:
     for key, kinds, title in EVIDENCE_ORDER:
         evs = [e for e in a.evidence if e.kind in kinds]
         if not evs and key not in ALWAYS_SHOWN:
-            missing.append(title.split(" (")[0].lower())
+            if key != "online" or a.online:  # online sources not asked for are not missing
+                missing.append(title.split(" (")[0].lower())
             continue
         sec = Section(key, title, [], level=3)
         if key == "label":

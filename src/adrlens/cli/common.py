@@ -73,14 +73,23 @@ def _progress_bar(label: str, quiet: bool = False) -> Progress:
 @contextlib.contextmanager
 def build_progress(label: str, quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar for a store build: yields the `progress(name, done, total)` callback the build calls,
-    showing the file (or step) being worked on."""
-    with _progress_bar(label, quiet) as bar:
-        task = bar.add_task("", total=None)
+    showing the file (or step) being worked on. The bar starts with the first call: when the store is
+    already built, nothing is printed (not even the empty line a stopped bar leaves)."""
+    bar = _progress_bar(label, quiet)
+    task = None
 
-        def progress(name: str, i: int, n: int) -> None:
-            bar.update(task, completed=i, total=n, description=Path(name.split("::")[-1]).name)
+    def progress(name: str, i: int, n: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task("", total=None)
+        bar.update(task, completed=i, total=n, description=Path(name.split("::")[-1]).name)
 
+    try:
         yield progress
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:

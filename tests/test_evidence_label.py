@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from adrlens.evidence.label import EVIDENCE_STRENGTH, label_evidence
+from adrlens.evidence.label import label_evidence
+from adrlens.model import LABEL_EVIDENCE_STRENGTH as EVIDENCE_STRENGTH
 from adrlens.model import LABEL_STRENGTHS
 from adrlens.sources.knowledge import labels, sider
 from adrlens.vocab.resolve import resolve_condition

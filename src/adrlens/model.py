@@ -7,6 +7,7 @@ record's `data` with `source_ref` saying where it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -59,6 +60,28 @@ Strength = Literal["strong", "moderate", "weak", "none"]
 #: "related_only"  only broad terms (related symptoms) listed;
 #: "none"          nothing listed.
 LABEL_STRENGTHS: tuple[str, ...] = ("warning", "above_placebo", "frequency", "weak", "related_only", "none")
+_LABEL_RANK = {s: i for i, s in enumerate(LABEL_STRENGTHS)}
+# LABEL_STRENGTHS -> Evidence.strength, for every label source (offline and online).
+LABEL_EVIDENCE_STRENGTH: dict[str, Strength] = {
+    "warning": "strong",
+    "above_placebo": "strong",
+    "frequency": "moderate",
+    "weak": "weak",
+    "related_only": "weak",
+    "none": "none",
+}
+
+
+def best_label_strength(strengths: Iterable[str]) -> str:
+    """The strongest of some LABEL_STRENGTHS ("none" when there are none)."""
+    return min(strengths, key=_LABEL_RANK.__getitem__, default="none")
+
+
+def listing_strength(narrow_strengths: Iterable[str], listed_any: bool) -> str:
+    """A label source's strength: the best of its narrow listings; "related_only" when it lists only
+    broad terms; "none" when it lists nothing."""
+    best = best_label_strength(narrow_strengths)
+    return best if best != "none" else ("related_only" if listed_any else "none")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
-from adrlens.model import LABEL_STRENGTHS, Evidence, LabelData, Strength
+from adrlens.model import LABEL_EVIDENCE_STRENGTH, Evidence, LabelData, listing_strength
 from adrlens.sources.knowledge import labels, sider
 from adrlens.store.queries import label_listing, label_safety_change, label_sources_for
 
@@ -23,16 +23,6 @@ from adrlens.store.queries import label_listing, label_safety_change, label_sour
 LABEL_SOURCES = (sider.SOURCE, labels.SPL_SOURCE, labels.EU_SOURCE)
 WARNING_SECTIONS = labels.WARNING_SECTIONS
 
-# LABEL_STRENGTHS -> Evidence.strength.
-EVIDENCE_STRENGTH: dict[str, Strength] = {
-    "warning": "strong",
-    "above_placebo": "strong",
-    "frequency": "moderate",
-    "weak": "weak",
-    "related_only": "weak",
-    "none": "none",
-}
-_RANK = {s: i for i, s in enumerate(LABEL_STRENGTHS)}
 _WORDS = {
     "warning": "a warning (boxed warning or warnings and precautions section)",
     "above_placebo": "a rate above the placebo rate",
@@ -40,10 +30,6 @@ _WORDS = {
     "weak": "a weak listing (postmarketing, rare, without a frequency, or of uncertain causality)",
     "related_only": "related symptoms only, not the condition itself",
 }
-
-
-def _best(strengths: list[str]) -> str:
-    return min(strengths, key=_RANK.__getitem__) if strengths else "none"
 
 
 def _has_digit(text: str | None) -> bool:
@@ -161,7 +147,7 @@ def label_evidence(
         )
         pt_strength, compared, why = _pt_strengths(src, src_rows, narrow)
         uncertain = labels.CONTEXT_UNCERTAIN in why.values()
-        strength = _best(list(pt_strength.values())) if listed_narrow else ("related_only" if listed else "none")
+        strength = listing_strength(pt_strength.values(), bool(listed))
         narrow_rows = [r for r in src_rows if r["pt"] in narrow]
         data = LabelData(
             listed=bool(listed),
@@ -242,7 +228,7 @@ def label_evidence(
                 f"{src} lists {where} for {drug}.{freq_sentence}{_strength_sentence(data, why)}{agree}"
                 + change_sentence,
                 "supports",
-                EVIDENCE_STRENGTH[strength],
+                LABEL_EVIDENCE_STRENGTH[strength],
                 data,
                 ref,
             )

@@ -20,7 +20,7 @@ import duckdb
 
 from adrlens.errors import AdrlensError
 from adrlens.evidence.base import EvidenceQuery, EvidenceSettings
-from adrlens.model import LABEL_STRENGTHS, Evidence, LabelData
+from adrlens.model import LABEL_EVIDENCE_STRENGTH, Evidence, LabelData, best_label_strength, listing_strength
 from adrlens.model_online import OnlineReportData, PubMedData
 from adrlens.signals import rules
 from adrlens.signals.measures import ESTIMATE_KEYS, Measures
@@ -29,7 +29,10 @@ from adrlens.sources.knowledge import labels
 from adrlens.sources.online import openfda_label, pubmed
 from adrlens.sources.online.cache import ResponseCache
 from adrlens.sources.online.settings import PUBMED_CONDITION_TERMS, OnlineSettings
+from adrlens.vocab.conditions import Concept
 
+# The records' ids (the answer's `online` block finds them by these).
+LABEL_ID, COUNTS_ID, PUBMED_ID = "label:openfda", "online_reports:openfda", "online_literature:pubmed"
 OPENFDA_COUNTS = "openFDA FAERS (whole database, online)"
 OPENFDA_LABEL = "openFDA drug label (current US label, online)"
 PUBMED = "PubMed (online)"
@@ -42,7 +45,6 @@ EBGM_NOTE = "EBGM needs a prior fitted over all pairs of a database; count queri
 # Label sections whose mention is no listing of a side effect: the drug must not be used there, or a group.
 CONTEXT_SECTIONS = frozenset({"contraindications", "use in specific populations"})
 _STRENGTH_OF_CONTEXT = {"table": "frequency", "rate": "frequency", "postmarketing": "weak", "text": "weak"}
-_RANK = {s: i for i, s in enumerate(LABEL_STRENGTHS)}
 
 
 def _reason(exc: Exception) -> str:
@@ -61,7 +63,7 @@ def _measures(a: int, b: int, c: int, d: int) -> dict:
 def _counts(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidence:
     narrow = list(q.narrow)
     data = OnlineReportData(unit_note=UNIT_NOTE, pts=narrow)
-    eid = "online_reports:openfda"
+    eid = COUNTS_ID
     if q.kind == "vaccine":
         data.status, data.reason = "not_applicable", "vaccine reports go to VAERS, which openFDA does not serve"
         finding = f"openFDA's FAERS holds drug reports; reports on {q.drug} go to VAERS, which openFDA does not serve."
@@ -75,14 +77,11 @@ def _counts(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Eviden
             for pt in counted:
                 p = client.pair(q.drug, pt)
                 row = {"pt": pt, "a": p.a, "b": p.b, "c": p.c, "d": p.d, "n": p.n}
-                if p.a:
-                    m = _measures(p.a, p.b, p.c, p.d)
-                    row |= {k: m[k] for k in ("e", "ror", "ror_lo", "ror_hi", "ic025", "signal")}
-                else:  # no ratio or interval for an empty cell: the expected count and the upper bound only
-                    m = _measures(0, p.b, p.c, p.d)
-                    row |= {"e": m["e"], "ratio_upper": m["ratio_upper"], "signal": False}
-                by_pt.append(row)
-            fetched = sorted(client.fetched_at)
+                m = _measures(p.a, p.b, p.c, p.d)
+                # no ratio or interval for an empty cell: the expected count and the upper bound only
+                shown = ("e", "ror", "ror_lo", "ror_hi", "ic025", "signal") if p.a else ("e", "ratio_upper", "signal")
+                by_pt.append(row | {k: m[k] for k in shown})
+            fetched_at = min(client.fetched_at, default=None)
             from_cache = client.cache_hits == len(client.fetched_at) > 0
     except AdrlensError as exc:
         data.status, data.reason = "unavailable", _reason(exc)
@@ -103,7 +102,7 @@ def _counts(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Eviden
         by_pt=by_pt,
         pts_not_counted=narrow[o.max_pt_queries :],
         queries=[client.drug_clause(pc.drug), event_search(narrow)],
-        fetched_at=fetched[0] if fetched else None,
+        fetched_at=fetched_at,
         from_cache=from_cache,
         **keep,
     )
@@ -126,20 +125,25 @@ def _counts(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Eviden
 
 
 # -- the current US label -------------------------------------------------------------------------------
+def _concept(q: EvidenceQuery) -> Concept | None:
+    """The question's condition concept; None for a lone preferred term (its own names only)."""
+    from adrlens.vocab.resolve import condition_vocabulary
+
+    try:
+        return condition_vocabulary().concept(q.condition)
+    except AdrlensError:
+        return None
+
+
 def _phrases(q: EvidenceQuery) -> dict[str, str]:
     from adrlens.vocab.conditions import label_phrases
     from adrlens.vocab.resolve import condition_vocabulary
 
-    vocab = condition_vocabulary()
-    try:
-        concept = vocab.concept(q.condition)
-    except AdrlensError:
-        concept = None  # a lone preferred term: its own names only
-    return label_phrases(vocab, q.all_pts, concept)
+    return label_phrases(condition_vocabulary(), q.all_pts, _concept(q))
 
 
 def _label(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidence:
-    eid = "label:openfda"
+    eid = LABEL_ID
     narrow = set(q.narrow)
     ref: dict = {"service": openfda_label.OPENFDA_LABEL_URL}
     try:
@@ -173,14 +177,10 @@ def _label(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidenc
             s = "weak"
         else:
             s = _STRENGTH_OF_CONTEXT.get(m.context, "weak")
-        if _RANK[s] < _RANK.get(pt_strength.get(m.pt, "none"), len(_RANK)):
-            pt_strength[m.pt] = s
+        pt_strength[m.pt] = best_label_strength((s, pt_strength.get(m.pt, "none")))
     listed = sorted({m.pt for m in listing})
     listed_narrow = [p for p in listed if p in narrow]
-    if listed_narrow:
-        strength = min(pt_strength.values(), key=_RANK.__getitem__)
-    else:
-        strength = "related_only" if listed else "none"
+    strength = listing_strength(pt_strength.values(), bool(listed))
     narrow_mentions = [m for m in listing if m.pt in narrow]
     online = {
         "status": "counted",
@@ -224,8 +224,7 @@ def _label(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidenc
     )
     where = "; ".join(list(shown)[:6])
     finding = f"openFDA: {dated} lists {where}."
-    strength_word = {"warning": "strong", "above_placebo": "strong", "frequency": "moderate"}.get(strength, "weak")
-    return Evidence(eid, "label", OPENFDA_LABEL, finding, "supports", strength_word, data, ref)
+    return Evidence(eid, "label", OPENFDA_LABEL, finding, "supports", LABEL_EVIDENCE_STRENGTH[strength], data, ref)
 
 
 def _mention(m: openfda_label.SectionMention) -> dict:
@@ -241,18 +240,13 @@ def _mention(m: openfda_label.SectionMention) -> dict:
 
 # -- PubMed -------------------------------------------------------------------------------------------------
 def _condition_terms(q: EvidenceQuery) -> list[str]:
-    from adrlens.vocab.resolve import condition_vocabulary
-
-    try:
-        concept = condition_vocabulary().concept(q.condition)
-        names = [concept.name, *concept.synonyms]
-    except AdrlensError:
-        names = [q.condition]
+    concept = _concept(q)
+    names = [concept.name, *concept.synonyms] if concept else [q.condition]
     return list(dict.fromkeys(n.lower() for n in names))[:PUBMED_CONDITION_TERMS]
 
 
 def _pubmed(q: EvidenceQuery, o: OnlineSettings, cache: ResponseCache) -> Evidence:
-    eid = "online_literature:pubmed"
+    eid = PUBMED_ID
     try:
         with pubmed.PubMedClient(timeout=o.deadline, transport=o.transport, cache=cache) as client:
             r = client.search_pair(q.drug, _condition_terms(q), top=o.pubmed_top)
@@ -312,21 +306,23 @@ def summary(evidence: list[Evidence], settings: OnlineSettings | None) -> dict:
     """The answer's `online` block: each online source's status, and one line for a person."""
     if settings is None:
         return {}
-    recs = [e for e in evidence if e.kind in ("online_reports", "online_literature") or e.id == "label:openfda"]
     sources = []
-    for e in recs:
+    for e in evidence:
+        if e.id not in (LABEL_ID, COUNTS_ID, PUBMED_ID):
+            continue
         d = e.data
-        info = d.online or {} if isinstance(d, LabelData) else {"status": d.status, "reason": d.reason}
-        fetched = info.get("fetched_at") if isinstance(d, LabelData) else d.fetched_at
-        cached = info.get("from_cache") if isinstance(d, LabelData) else d.from_cache
+        if isinstance(d, LabelData):
+            info = d.online or {}
+        else:
+            info = {"status": d.status, "reason": d.reason, "fetched_at": d.fetched_at, "from_cache": d.from_cache}
         sources.append(
             {
                 "name": e.source,
                 "evidence_id": e.id,
                 "status": info.get("status"),
                 "reason": info.get("reason"),
-                "fetched_at": fetched,
-                "from_cache": bool(cached),
+                "fetched_at": info.get("fetched_at"),
+                "from_cache": bool(info.get("from_cache")),
             }
         )
     down = [s for s in sources if s["status"] == "unavailable"]

@@ -166,15 +166,12 @@ def _online(a: Answer) -> Statement | None:
     if lit is not None and isinstance(lit.data, PubMedData) and lit.data.status == "counted":
         n = lit.data.total or 0
         parts.append(f"PubMed lists {n:,} article{'s' if n != 1 else ''} on it as a possible effect of {a.drug.name}")
-    down = [
-        e for e in recs.values() if e.direction == "not_available" and getattr(e.data, "status", "") == "unavailable"
-    ]
-    text = " ".join(sentence(p) for p in parts)
-    if down:
-        text += (" " if text else "") + "Some online sources could not be reached, so what they hold is unknown."
-    if not text:
+    if any(e.data.status == "unavailable" for e in recs.values()):
+        parts.append("Some online sources could not be reached, so what they hold is unknown")
+    if not parts:
         return None
-    return Statement(text.strip(), "openFDA and PubMed (online)", evidence_ids=[e.id for e in recs.values()])
+    text = " ".join(sentence(p) for p in parts)
+    return Statement(text, "openFDA and PubMed (online)", evidence_ids=[e.id for e in recs.values()])
 
 
 def why(a: Answer) -> list[Statement]:

@@ -51,8 +51,6 @@ class ResponseCache:
     def __init__(self, directory: Path | str | None = None, *, refresh: bool = False) -> None:
         self.directory = Path(directory) if directory is not None else default_dir()
         self.refresh = refresh
-        self.hits = 0
-        self.stores = 0
 
     def _path(self, url: str, params: Mapping[str, Any]) -> Path:
         key = json.dumps([url, _public(params)], sort_keys=True)
@@ -71,7 +69,6 @@ class ResponseCache:
             return None  # missing, or damaged: fetch again (and overwrite)
         if answer.body is not None and not isinstance(answer.body, dict):
             return None
-        self.hits += 1
         return answer
 
     def put(self, url: str, params: Mapping[str, Any], body: dict[str, Any] | None) -> str:
@@ -85,7 +82,6 @@ class ResponseCache:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(entry, f)
             os.replace(tmp, path)
-            self.stores += 1
         except OSError:
             pass  # a read-only or full disk costs a refetch next time, never the answer
         return fetched_at

@@ -17,6 +17,7 @@ listing of a side effect.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import os
@@ -430,7 +431,7 @@ def stop_instructions(doc: LabelDocument, phrases: Mapping[str, str]) -> dict[st
                     # the instruction and what it is about: the sentence itself and the few before it (a
                     # boxed warning lists the reactions, then says to stop for any of them)
                     window = " ".join(sents[max(0, j - STOP_WINDOW) : j + 1])
-                    sub = LabelDocument(**{**doc.__dict__, "sections": {field: (window,)}})
+                    sub = dataclasses.replace(doc, sections={field: (window,)})
                     for m in find_mentions(sub, phrases):
                         if m.context != CONTEXT_PRE_EXISTING and m.pt not in out:
                             text = " ".join(stop.split())[:SNIPPET_CHARS]
